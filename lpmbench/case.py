@@ -1,0 +1,350 @@
+"""Benchmark cases and suites: plain data, loaded and validated from ``prompts/<suite>/suite.yaml``.
+
+A suite knows nothing of models or metrics. The manifest format (YAML)::
+
+    name: mini                      # suite name (folder name by default)
+    version: 1                      # bump when cases change meaning
+    description: ...
+    characters:
+      astronaut:
+        style: photoreal            # photoreal | stylized | non_humanoid
+        references: [characters/astronaut.png]   # one or more, relative to the suite folder
+        source: "scikit-image data.astronaut (NASA)"
+        license: "Public domain"
+    defaults: {fps: 25, resolution: [512, 512]}  # optional, applied to every case
+    cases:
+      - id: speak_en_01             # unique, [A-Za-z0-9_.-]
+        mode: speak                 # speak | listen | silence | duplex
+        character: astronaut
+        agent_audio: audio/speak_en_01.ogg      # what the character says (optional)
+        partner_audio: null                     # what the character hears (optional)
+        duration: 8.0               # seconds of video to generate
+        fps: 25
+        resolution: [512, 512]      # width, height
+        language: en
+        transcript: "Hello there"   # optional, agent speech text
+        partner_transcript: null
+        prompts:                    # optional text motion prompts with time spans (s)
+          - {action: nod, start: 2.0, end: 4.0}
+          - {text: "a warm smile", start: 1.0, end: 3.0}   # free-form: CLIP only
+        tags: ["emotion:happy"]
+    assets:                         # source and licence of every file in the suite
+      - {path: audio/speak_en_01.ogg, source: "espeak-ng via scripts/make_suite_audio.py", license: CC0-1.0}
+
+Audio files cover the case from t=0; they must last at least ``duration`` (minus one frame).
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+MODES = ("speak", "listen", "silence", "duplex")
+STYLES = ("photoreal", "stylized", "non_humanoid")
+# The action vocabulary of METRICS.md (text_control.adherence); each has a landmark/pose detector.
+ACTIONS = ("nod", "shake_head", "smile", "raise_eyebrows", "look_left", "look_right", "close_eyes")
+AUDIO_RATE = 16000  # every audio signal inside lpmbench is mono float32 at this rate
+_ID_RE = re.compile(r"^[A-Za-z0-9_.-]+$")
+
+
+class SuiteError(ValueError):
+    """A suite manifest or one of its cases is invalid. The message names the case and field."""
+
+
+@dataclass(frozen=True)
+class Character:
+    id: str
+    style: str
+    references: tuple[Path, ...]  # absolute paths
+    source: str = ""
+    license: str = ""
+
+
+@dataclass(frozen=True)
+class PromptEvent:
+    start: float
+    end: float
+    action: str | None = None  # one of ACTIONS, or None for a free-form prompt
+    text: str | None = None  # free-form text (for CLIP) or a description of the action
+
+    @property
+    def label(self) -> str:
+        return self.action or (self.text or "")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"start": self.start, "end": self.end, "action": self.action, "text": self.text}
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    mode: str
+    character: Character
+    duration: float
+    fps: float = 25.0
+    width: int = 512
+    height: int = 512
+    agent_audio: Path | None = None
+    partner_audio: Path | None = None
+    prompts: tuple[PromptEvent, ...] = ()
+    language: str | None = None
+    transcript: str | None = None
+    partner_transcript: str | None = None
+    tags: tuple[str, ...] = ()
+    suite: str = ""
+
+    @property
+    def n_frames(self) -> int:
+        return int(round(self.duration * self.fps))
+
+    @property
+    def reference(self) -> Path:
+        """The first reference image (what single-image generators take)."""
+        return self.character.references[0]
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-able summary (paths as strings) for results and adapters in other processes."""
+        return {
+            "id": self.id,
+            "suite": self.suite,
+            "mode": self.mode,
+            "character": self.character.id,
+            "style": self.character.style,
+            "references": [str(p) for p in self.character.references],
+            "duration": self.duration,
+            "fps": self.fps,
+            "width": self.width,
+            "height": self.height,
+            "agent_audio": str(self.agent_audio) if self.agent_audio else None,
+            "partner_audio": str(self.partner_audio) if self.partner_audio else None,
+            "prompts": [p.to_dict() for p in self.prompts],
+            "language": self.language,
+            "transcript": self.transcript,
+            "partner_transcript": self.partner_transcript,
+            "tags": list(self.tags),
+        }
+
+
+@dataclass(frozen=True)
+class Suite:
+    name: str
+    version: int
+    root: Path
+    description: str
+    characters: dict[str, Character]
+    cases: tuple[Case, ...]
+    content_hash: str  # sha256 over the manifest and every file it references
+    assets: tuple[dict[str, str], ...] = field(default=())
+
+    def case(self, case_id: str) -> Case:
+        for c in self.cases:
+            if c.id == case_id:
+                return c
+        raise KeyError(f"suite {self.name!r} has no case {case_id!r}")
+
+
+def builtin_suites_dir() -> Path:
+    """Where the bundled suites live: ``prompts/`` in a checkout, ``lpmbench/prompts`` installed."""
+    import lpmbench.prompts as p  # the package mapped from the top-level prompts/ folder
+
+    return Path(p.__file__).resolve().parent
+
+
+def list_suites(extra_dirs: list[Path] | None = None) -> dict[str, Path]:
+    dirs = [builtin_suites_dir(), *(extra_dirs or [])]
+    found: dict[str, Path] = {}
+    for d in dirs:
+        for m in sorted(Path(d).glob("*/suite.yaml")):
+            found.setdefault(m.parent.name, m.parent)
+    return found
+
+
+def resolve_suite_path(name_or_path: str | Path) -> Path:
+    p = Path(name_or_path)
+    if p.is_file() and p.name.endswith((".yaml", ".yml")):
+        return p.parent
+    if (p / "suite.yaml").is_file():
+        return p
+    suites = list_suites()
+    if str(name_or_path) in suites:
+        return suites[str(name_or_path)]
+    import difflib
+
+    close = difflib.get_close_matches(str(name_or_path), list(suites), n=3)
+    hint = f" Did you mean {', '.join(close)}?" if close else ""
+    raise SuiteError(
+        f"unknown suite {str(name_or_path)!r}: not a folder with suite.yaml and not a bundled suite "
+        f"(bundled: {', '.join(suites) or 'none'}).{hint}"
+    )
+
+
+def _sha256_file(path: Path, h: "hashlib._Hash") -> None:
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+
+
+def _inside(root: Path, rel: str, where: str) -> Path:
+    if rel is None or str(rel).strip() == "":
+        raise SuiteError(f"{where}: empty path")
+    p = (root / str(rel)).resolve()
+    try:
+        p.relative_to(root.resolve())
+    except ValueError:
+        raise SuiteError(f"{where}: path {rel!r} escapes the suite folder {root}") from None
+    if not p.is_file():
+        raise SuiteError(f"{where}: file {rel!r} not found in {root}")
+    return p
+
+
+def _num(value: Any, where: str, *, positive: bool = False) -> float:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise SuiteError(f"{where}: expected a number, got {value!r}") from None
+    if v != v or (positive and v <= 0) or v < 0:
+        raise SuiteError(f"{where}: must be {'> 0' if positive else '>= 0'}, got {value!r}")
+    return v
+
+
+def audio_duration(path: Path) -> float:
+    import soundfile as sf
+
+    info = sf.info(str(path))
+    return info.frames / float(info.samplerate)
+
+
+def load_suite(name_or_path: str | Path, *, check_audio: bool = True) -> Suite:
+    """Load and validate a suite. Raises :class:`SuiteError` naming the case and field at fault."""
+    root = resolve_suite_path(name_or_path).resolve()
+    manifest = root / "suite.yaml"
+    try:
+        data = yaml.safe_load(manifest.read_text())
+    except yaml.YAMLError as e:
+        raise SuiteError(f"{manifest}: not valid YAML: {e}") from None
+    if not isinstance(data, dict):
+        raise SuiteError(f"{manifest}: expected a mapping at the top level")
+    name = str(data.get("name") or root.name)
+    unknown_top = set(data) - {"name", "version", "description", "characters", "cases", "assets", "defaults"}
+    if unknown_top:
+        raise SuiteError(f"{manifest}: unknown top-level field(s) {sorted(unknown_top)}")
+
+    referenced: set[Path] = set()
+    characters: dict[str, Character] = {}
+    for cid, c in (data.get("characters") or {}).items():
+        where = f"suite {name!r}, character {cid!r}"
+        if not isinstance(c, dict):
+            raise SuiteError(f"{where}: expected a mapping")
+        style = c.get("style")
+        if style not in STYLES:
+            raise SuiteError(f"{where}, field 'style': {style!r} is not one of {STYLES}")
+        refs = c.get("references") or []
+        if isinstance(refs, str):
+            refs = [refs]
+        if not refs:
+            raise SuiteError(f"{where}, field 'references': at least one reference image is required")
+        paths = tuple(_inside(root, r, f"{where}, field 'references'") for r in refs)
+        referenced.update(paths)
+        characters[cid] = Character(cid, style, paths, str(c.get("source", "")), str(c.get("license", "")))
+
+    defaults = data.get("defaults") or {}
+    allowed = {
+        "id", "mode", "character", "agent_audio", "partner_audio", "duration", "fps", "resolution",
+        "language", "transcript", "partner_transcript", "prompts", "tags",
+    }
+    cases: list[Case] = []
+    seen: set[str] = set()
+    for i, raw in enumerate(data.get("cases") or []):
+        if not isinstance(raw, dict):
+            raise SuiteError(f"suite {name!r}, case #{i}: expected a mapping")
+        raw = {**defaults, **raw}
+        case_id = str(raw.get("id", ""))
+        where = f"suite {name!r}, case {case_id or '#' + str(i)!r}"
+        if not _ID_RE.match(case_id):
+            raise SuiteError(f"{where}, field 'id': must match [A-Za-z0-9_.-]+")
+        if case_id in seen:
+            raise SuiteError(f"{where}, field 'id': duplicate case id")
+        seen.add(case_id)
+        extra = set(raw) - allowed
+        if extra:
+            raise SuiteError(f"{where}: unknown field(s) {sorted(extra)}")
+        mode = raw.get("mode")
+        if mode not in MODES:
+            raise SuiteError(f"{where}, field 'mode': {mode!r} is not one of {MODES}")
+        char = characters.get(raw.get("character"))
+        if char is None:
+            raise SuiteError(f"{where}, field 'character': unknown character {raw.get('character')!r}")
+        duration = _num(raw.get("duration"), f"{where}, field 'duration'", positive=True)
+        fps = _num(raw.get("fps", 25), f"{where}, field 'fps'", positive=True)
+        res = raw.get("resolution", [512, 512])
+        if not (isinstance(res, (list, tuple)) and len(res) == 2 and all(isinstance(v, int) and v > 0 for v in res)):
+            raise SuiteError(f"{where}, field 'resolution': expected [width, height] positive integers, got {res!r}")
+        audio: dict[str, Path | None] = {}
+        for key in ("agent_audio", "partner_audio"):
+            rel = raw.get(key)
+            audio[key] = None
+            if rel:
+                p = _inside(root, rel, f"{where}, field {key!r}")
+                referenced.add(p)
+                if check_audio:
+                    try:
+                        d = audio_duration(p)
+                    except Exception as e:  # soundfile raises its own error type
+                        raise SuiteError(f"{where}, field {key!r}: cannot read audio {rel!r}: {e}") from None
+                    if d + 1.0 / fps < duration:
+                        raise SuiteError(
+                            f"{where}, field {key!r}: audio {rel!r} lasts {d:.2f} s, shorter than the case duration {duration:.2f} s"
+                        )
+                audio[key] = p
+        if mode in ("speak", "duplex") and audio["agent_audio"] is None:
+            raise SuiteError(f"{where}, field 'agent_audio': required for mode {mode!r}")
+        if mode in ("listen", "duplex") and audio["partner_audio"] is None:
+            raise SuiteError(f"{where}, field 'partner_audio': required for mode {mode!r}")
+        prompts: list[PromptEvent] = []
+        for j, pr in enumerate(raw.get("prompts") or []):
+            pw = f"{where}, field 'prompts[{j}]'"
+            if not isinstance(pr, dict):
+                raise SuiteError(f"{pw}: expected a mapping with action/text, start, end")
+            action, text = pr.get("action"), pr.get("text")
+            if action is None and not text:
+                raise SuiteError(f"{pw}: needs an 'action' from the vocabulary or a free-form 'text'")
+            if action is not None and action not in ACTIONS:
+                import difflib
+
+                close = difflib.get_close_matches(str(action), ACTIONS, n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                raise SuiteError(f"{pw}: unknown action {action!r}{hint}; vocabulary: {', '.join(ACTIONS)}")
+            s = _num(pr.get("start"), f"{pw}.start")
+            e = _num(pr.get("end"), f"{pw}.end", positive=True)
+            if not s < e <= duration + 1e-6:
+                raise SuiteError(f"{pw}: span [{s}, {e}] must satisfy start < end <= duration ({duration})")
+            prompts.append(PromptEvent(s, e, action, text))
+        tags = raw.get("tags") or []
+        cases.append(
+            Case(
+                id=case_id, mode=mode, character=char, duration=duration, fps=fps,
+                width=int(res[0]), height=int(res[1]), agent_audio=audio["agent_audio"],
+                partner_audio=audio["partner_audio"], prompts=tuple(prompts),
+                language=raw.get("language"), transcript=raw.get("transcript"),
+                partner_transcript=raw.get("partner_transcript"), tags=tuple(str(t) for t in tags), suite=name,
+            )
+        )
+    if not cases:
+        raise SuiteError(f"{manifest}: the suite has no cases")
+
+    assets = tuple(dict(a) for a in (data.get("assets") or []))
+    for a in assets:
+        _inside(root, a.get("path"), f"suite {name!r}, assets entry {a.get('path')!r}")
+    h = hashlib.sha256()
+    h.update(manifest.read_bytes())
+    for p in sorted(referenced):
+        h.update(str(p.relative_to(root)).encode())
+        _sha256_file(p, h)
+    return Suite(
+        name=name, version=int(data.get("version", 1)), root=root, description=str(data.get("description", "")),
+        characters=characters, cases=tuple(cases), content_hash=h.hexdigest(), assets=assets,
+    )
