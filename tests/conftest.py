@@ -1,0 +1,65 @@
+"""Shared fixtures: real media only (a face photo that scikit-image ships, espeak-ng speech)."""
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests' own helper modules
+
+
+def speech(text: str, path: Path, duration: float, *, offset: float = 0.0, voice: str = "en") -> Path:
+    """espeak-ng speech resampled to 16 kHz, placed at ``offset`` s in a ``duration`` s WAV."""
+    import soundfile as sf
+
+    from lpmbench.media import load_audio
+
+    if shutil.which("espeak-ng") is None:
+        pytest.skip("espeak-ng is not installed (apt-get install espeak-ng)")
+    raw = path.with_suffix(".raw.wav")
+    subprocess.run(["espeak-ng", "-v", voice, "-s", "150", "-w", str(raw), text], check=True, capture_output=True)
+    x = load_audio(raw)
+    raw.unlink()
+    out = np.zeros(int(round(duration * 16000)), np.float32)
+    i = int(offset * 16000)
+    x = x[: max(0, len(out) - i)]
+    out[i : i + len(x)] = 0.8 * x / (np.abs(x).max() + 1e-9)
+    sf.write(str(path), out, 16000)
+    return path
+
+
+def write_suite(root: Path, cases_yaml: str, *, name: str = "tiny") -> Path:
+    """A suite folder with the astronaut as the only character; ``cases_yaml`` is the cases list."""
+    from PIL import Image
+    from skimage.data import astronaut
+
+    (root / "characters").mkdir(parents=True, exist_ok=True)
+    Image.fromarray(astronaut()).resize((256, 256)).save(root / "characters" / "astronaut.png")
+    (root / "suite.yaml").write_text(
+        f"name: {name}\nversion: 1\ndescription: test suite\n"
+        "characters:\n  astronaut:\n    style: photoreal\n    references: [characters/astronaut.png]\n"
+        "    source: scikit-image astronaut (NASA)\n    license: public domain\n"
+        "defaults: {fps: 25, resolution: [256, 256]}\n"
+        f"cases:\n{cases_yaml}"
+    )
+    return root
+
+
+@pytest.fixture(scope="session")
+def tiny_suite(tmp_path_factory) -> Path:
+    """Three 3-second cases at 256x256: speak, listen (with partner speech), silence with a nod."""
+    root = tmp_path_factory.mktemp("tiny_suite")
+    (root / "audio").mkdir()
+    speech("Hello there, I am an astronaut and I like to talk about space.", root / "audio" / "agent.wav", 3.0, offset=0.2)
+    speech("Tell me more about your trip to orbit, please.", root / "audio" / "partner.wav", 3.0, offset=0.2)
+    return write_suite(root, (
+        "  - {id: speak_a, mode: speak, character: astronaut, agent_audio: audio/agent.wav, duration: 3.0}\n"
+        "  - {id: listen_a, mode: listen, character: astronaut, partner_audio: audio/partner.wav, duration: 3.0}\n"
+        "  - id: silence_nod\n    mode: silence\n    character: astronaut\n    duration: 3.0\n"
+        "    prompts: [{action: nod, start: 1.0, end: 2.5}]\n"
+    ))
