@@ -219,12 +219,13 @@ def cmd_list(a: argparse.Namespace) -> int:
         print(_table(rows, ["model", "adapter", "modes"]))
         print("\nadapters: " + ", ".join(f"{n} ({ADAPTERS.origin(n)})" for n in ADAPTERS.names()))
     else:
+        from .docs import direction_label
         from .plugins import load_metrics
 
         ms = load_metrics(include=a.include)
         rows = []
         for name, s in sorted(ms.specs.items()):
-            d = {"higher": "higher ↑", "lower": "lower ↓"}.get(s.direction, f"target {s.target}")
+            d = direction_label(s)
             rows.append({"metric": name, "dimension": s.dimension, "direction": d, "version": s.version,
                          "backend": s.backend, "source": ms.origins[name].split(" ")[0]})
         print(_table(rows, ["metric", "dimension", "direction", "version", "backend", "source"]))

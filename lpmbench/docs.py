@@ -5,7 +5,7 @@ from __future__ import annotations
 from .plugins import MetricSet, load_metrics
 
 
-def _direction(spec) -> str:
+def direction_label(spec) -> str:
     if spec.direction == "higher":
         return "higher ↑"
     if spec.direction == "lower":
@@ -27,13 +27,13 @@ def metric_reference(metrics: MetricSet) -> str:
     ]
     order = sorted(specs.values(), key=lambda s: (s.dimension, s.name))
     for s in order:
-        lines.append(f"| [`{s.name}`](#{s.name.replace('.', '')}) | {s.dimension} | {_direction(s)} | {s.version} | {s.backend} | {s.unit} |")
+        lines.append(f"| [`{s.name}`](#{s.name.replace('.', '')}) | {s.dimension} | {direction_label(s)} | {s.version} | {s.backend} | {s.unit} |")
     dim = None
     for s in order:
         if s.dimension != dim:
             dim = s.dimension
             lines += ["", f"## {dim}"]
-        lines += ["", f"### {s.name}", "", f"- **direction**: {_direction(s)}; **version** {s.version}; **backend** {s.backend}"
+        lines += ["", f"### {s.name}", "", f"- **direction**: {direction_label(s)}; **version** {s.version}; **backend** {s.backend}"
                   + (f"; **unit** {s.unit}" if s.unit else "")]
         if s.anchors:
             lines.append(f"- **leaderboard anchors** (score 0, score 100): {s.anchors[0]:g}, {s.anchors[1]:g}")

@@ -121,4 +121,8 @@ BUILTIN_METRIC_MODULES = (
     "lpmbench.metrics.text_control",
     "lpmbench.metrics.quality",
     "lpmbench.metrics.realtime",
+    # weight-backed (unavailable, with the reason, until their weights are installed)
+    "lpmbench.metrics.syncnet",
+    "lpmbench.metrics.clip_score",
+    "lpmbench.metrics.distribution",
 )

@@ -3,12 +3,15 @@ measures wall time and peak memory, enforces the per-case timeout, and survives 
 crashes (even with a segfault) or hangs: the worker is killed and restarted for the next case."""
 from __future__ import annotations
 
-import multiprocessing as mp
+import socket
+import subprocess
+import sys
 import threading
 import time
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
+from multiprocessing.connection import Connection
 from typing import Any
 
 from .case import Case
@@ -72,8 +75,9 @@ def _generate(adapter, case: Case, output: Path, stream: dict[str, Any] | None) 
     return timing
 
 
-def _worker_main(conn, spec: AdapterSpec) -> None:
+def _worker_main(conn: Connection) -> None:
     try:
+        spec: AdapterSpec = conn.recv()
         adapter = build_adapter(spec)
         adapter.setup()
         conn.send(("ready", adapter.describe()))
@@ -107,24 +111,26 @@ class AdapterWorker:
     def __init__(self, spec: AdapterSpec, *, setup_timeout_s: float = 600):
         self.spec = spec
         self.setup_timeout_s = setup_timeout_s
-        self.proc: mp.Process | None = None
+        self.proc: subprocess.Popen | None = None
         self.conn = None
         self.description: dict[str, Any] = {}
 
     def start(self) -> dict[str, Any]:
-        ctx = mp.get_context("spawn")  # a clean interpreter: no inherited threads or CUDA state
-        parent, child = ctx.Pipe()
-        self.proc = ctx.Process(target=_worker_main, args=(child, self.spec), daemon=True, name="lpmbench-generator")
-        self.proc.start()
-        child.close()
-        self.conn = parent
-        if not parent.poll(self.setup_timeout_s):
+        # A fresh interpreter (`python -m lpmbench.worker`) rather than multiprocessing's spawn:
+        # nothing of the caller's __main__ is re-imported, no threads or CUDA state are inherited.
+        parent_sock, child_sock = socket.socketpair()
+        self.proc = subprocess.Popen([sys.executable, "-m", "lpmbench.worker", str(child_sock.fileno())],
+                                     pass_fds=[child_sock.fileno()], stdin=subprocess.DEVNULL)
+        child_sock.close()
+        self.conn = Connection(parent_sock.detach())
+        self.conn.send(self.spec)
+        if not self.conn.poll(self.setup_timeout_s):
             self.kill()
             raise GenerationFailed("setup_timeout", f"generator did not finish setup within {self.setup_timeout_s:.0f} s")
         try:
-            msg = parent.recv()
+            msg = self.conn.recv()
         except EOFError:
-            code = self.proc.exitcode
+            code = self.proc.wait(5)
             self.kill()
             raise GenerationFailed("crash", f"generator process died during setup (exit code {code})") from None
         if msg[0] != "ready":
@@ -134,7 +140,7 @@ class AdapterWorker:
         return self.description
 
     def alive(self) -> bool:
-        return self.proc is not None and self.proc.is_alive()
+        return self.proc is not None and self.proc.poll() is None
 
     def run(self, case: Case, output: Path, timeout_s: float, stream: dict[str, Any] | None = None) -> Timing:
         if not self.alive():
@@ -146,8 +152,8 @@ class AdapterWorker:
             self.conn.send((case, str(output), stream))
             deadline = time.monotonic() + timeout_s
             while not self.conn.poll(0.05):
-                if not self.proc.is_alive():
-                    code = self.proc.exitcode
+                if self.proc.poll() is not None:
+                    code = self.proc.returncode
                     self.kill()
                     raise GenerationFailed("crash", f"generator process died (exit code {code}) while generating")
                 if time.monotonic() > deadline:
@@ -156,7 +162,7 @@ class AdapterWorker:
             try:
                 msg = self.conn.recv()
             except EOFError:
-                code = self.proc.exitcode if self.proc else None
+                code = self.proc.wait(5) if self.proc else None
                 self.kill()
                 raise GenerationFailed("crash", f"generator process died (exit code {code}) while generating") from None
         finally:
@@ -184,9 +190,14 @@ class AdapterWorker:
                 p.kill()
             except Exception:
                 pass
-        if self.proc.is_alive():
+        if self.proc.poll() is None:
             self.proc.kill()
-        self.proc.join(5)
+        try:
+            self.proc.wait(5)
+        except subprocess.TimeoutExpired:
+            pass
+        if self.conn is not None:
+            self.conn.close()
         self.proc = None
         self.conn = None
 
@@ -194,7 +205,7 @@ class AdapterWorker:
         if self.alive() and self.conn is not None:
             try:
                 self.conn.send(None)
-                self.proc.join(10)  # type: ignore[union-attr]
+                self.proc.wait(10)  # type: ignore[union-attr]
             except Exception:
                 pass
         self.kill()
@@ -237,3 +248,7 @@ class _RssSampler:
         self._t.join()
         return round(self.peak, 1) if self.peak else None
 
+
+
+if __name__ == "__main__":  # the generator process: python -m lpmbench.worker FD
+    _worker_main(Connection(int(sys.argv[1])))
