@@ -206,7 +206,7 @@ def _num(value: Any, where: str, *, positive: bool = False) -> float:
         v = float(value)
     except (TypeError, ValueError):
         raise SuiteError(f"{where}: expected a number, got {value!r}") from None
-    if v != v or (positive and v <= 0) or v < 0:
+    if v != v or v in (float("inf"), float("-inf")) or (positive and v <= 0) or v < 0:
         raise SuiteError(f"{where}: must be {'> 0' if positive else '>= 0'}, got {value!r}")
     return v
 
@@ -223,7 +223,7 @@ def load_suite(name_or_path: str | Path, *, check_audio: bool = True) -> Suite:
     root = resolve_suite_path(name_or_path).resolve()
     manifest = root / "suite.yaml"
     try:
-        data = yaml.safe_load(manifest.read_text())
+        data = yaml.safe_load(manifest.read_text(encoding="utf-8"))
     except yaml.YAMLError as e:
         raise SuiteError(f"{manifest}: not valid YAML: {e}") from None
     if not isinstance(data, dict):
@@ -324,6 +324,8 @@ def load_suite(name_or_path: str | Path, *, check_audio: bool = True) -> Suite:
                 raise SuiteError(f"{pw}: span [{s}, {e}] must satisfy start < end <= duration ({duration})")
             prompts.append(PromptEvent(s, e, action, text))
         tags = raw.get("tags") or []
+        if isinstance(tags, str):  # `tags: emotion:happy` is one tag, not one per character
+            tags = [tags]
         cases.append(
             Case(
                 id=case_id, mode=mode, character=char, duration=duration, fps=fps,
@@ -336,7 +338,10 @@ def load_suite(name_or_path: str | Path, *, check_audio: bool = True) -> Suite:
     if not cases:
         raise SuiteError(f"{manifest}: the suite has no cases")
 
-    assets = tuple(dict(a) for a in (data.get("assets") or []))
+    raw_assets = data.get("assets") or []
+    if not isinstance(raw_assets, list) or not all(isinstance(a, dict) for a in raw_assets):
+        raise SuiteError(f"suite {name!r}, field 'assets': expected a list of {{path, source, license}} mappings")
+    assets = tuple(dict(a) for a in raw_assets)
     for a in assets:
         _inside(root, a.get("path"), f"suite {name!r}, assets entry {a.get('path')!r}")
     h = hashlib.sha256()
@@ -344,7 +349,11 @@ def load_suite(name_or_path: str | Path, *, check_audio: bool = True) -> Suite:
     for p in sorted(referenced):
         h.update(str(p.relative_to(root)).encode())
         _sha256_file(p, h)
+    try:
+        version = int(data.get("version", 1))
+    except (TypeError, ValueError):
+        raise SuiteError(f"suite {name!r}, field 'version': expected an integer, got {data.get('version')!r}") from None
     return Suite(
-        name=name, version=int(data.get("version", 1)), root=root, description=str(data.get("description", "")),
+        name=name, version=version, root=root, description=str(data.get("description", "")),
         characters=characters, cases=tuple(cases), content_hash=h.hexdigest(), assets=assets,
     )
