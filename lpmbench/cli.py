@@ -265,7 +265,11 @@ def cmd_weights(a: argparse.Namespace) -> int:
     if a.action == "fetch":
         if not a.name:
             raise SystemExit("lpmbench weights fetch NAME: which weights? see `lpmbench weights`")
-        path = weights.fetch(a.name, a.dir)
+        try:
+            path = weights.fetch(a.name, a.dir)
+        except weights.WeightsError as e:
+            print(f"lpmbench weights fetch: {e}", file=sys.stderr)
+            return 1
         print(f"fetched {a.name} -> {path}")
         return 0
     print(weights.format_table(weights.status_table(a.dir)))
