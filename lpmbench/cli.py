@@ -62,7 +62,7 @@ def _parser() -> argparse.ArgumentParser:
     w.add_argument("--dir", type=Path, help="weights folder (default: $LPMBENCH_WEIGHTS_DIR or ~/.cache/lpmbench/weights)")
 
     lb = sub.add_parser("leaderboard", help="open the Streamlit leaderboard over a results folder")
-    lb.add_argument("--results", type=Path, default=Path("results"))
+    lb.add_argument("--results", type=Path, default=None, help="results folder (default: $LPMBENCH_RESULTS or ./results)")
     lb.add_argument("--port", type=int)
     return p
 

@@ -1,0 +1,295 @@
+"""Results folder -> pandas DataFrames, read only through :mod:`lpmbench.results`.
+
+Every run folder is validated on top of :func:`lpmbench.results.load_run`: the manifest's
+fields must have the right types and every metric spec must be scorable. A folder that fails is
+listed in ``ResultsData.problems`` and skipped; nothing here raises on bad data.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..results import CaseRecord, Run, list_runs
+from ..scoring import ScoringError, check_spec
+
+CASE_COLUMNS = ["run_id", "case_id", "status", "mode", "style", "character", "tags", "error"]
+RUN_COLUMNS = [
+    "run_id", "model", "protocol", "suite", "suite_hash", "suite_path", "status", "streaming", "n_cases",
+    "n_ok", "n_error", "n_skipped", "started_at", "finished_at", "hardware", "dir", "warnings",
+]
+
+
+@dataclass
+class ResultsData:
+    """Everything the leaderboard shows, as tables. Indexes of ``cases`` and ``values`` match."""
+
+    root: Path
+    runs: pd.DataFrame  # one row per usable run (RUN_COLUMNS)
+    cases: pd.DataFrame  # one row per (run, case): CASE_COLUMNS
+    values: pd.DataFrame  # same index as ``cases``, one float column per metric (NaN = no value)
+    unavailable: pd.DataFrame  # run_id, case_id, metric, reason
+    specs: dict[str, dict[str, dict[str, Any]]]  # protocol -> metric name -> spec dict
+    problems: pd.DataFrame  # path, run_id, severity ("skipped" | "warning"), problem
+    include_unfinished: bool = False
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return self.runs.empty
+
+
+def default_results_dir(argv: list[str] | None = None, environ: dict[str, str] | None = None) -> Path:
+    """``--results DIR`` from ``argv``, else ``$LPMBENCH_RESULTS``, else ``./results``."""
+    import os
+    import sys
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    env = os.environ if environ is None else environ
+    for i, a in enumerate(argv):
+        if a == "--results" and i + 1 < len(argv):
+            return Path(argv[i + 1])
+        if a.startswith("--results="):
+            return Path(a.split("=", 1)[1])
+    if env.get("LPMBENCH_RESULTS"):
+        return Path(env["LPMBENCH_RESULTS"])
+    return Path("results")
+
+
+def folder_signature(root: str | Path) -> tuple:
+    """A cheap fingerprint of a results folder (names, sizes and mtimes of every run's manifest and
+    case log): the cache key of :func:`load_results`, so a new or grown run invalidates it."""
+    root = Path(root)
+    if not root.is_dir():
+        return (str(root), "missing")
+    sig: list[tuple] = [(str(root.resolve()),)]
+    for d in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        for name in ("manifest.json", "cases.jsonl"):
+            try:
+                st = (d / name).stat()
+                sig.append((d.name, name, st.st_size, st.st_mtime_ns))
+            except OSError:
+                sig.append((d.name, name, None))
+    return tuple(sig)
+
+
+def fallback_protocol(manifest_suite: dict, metrics: dict, backends: dict) -> str:
+    """Protocol key for runs written without one (same recipe as the runner's)."""
+    key = {
+        "suite": manifest_suite.get("hash", ""),
+        "metrics": {n: (s or {}).get("version") for n, s in sorted(metrics.items())},
+        "backends": {n: (b.get("name"), b.get("version"), b.get("weights_sha256"))
+                     for n, b in sorted(backends.items()) if isinstance(b, dict)},
+    }
+    return hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def validate_manifest(run: Run) -> list[str]:
+    """Schema problems that make a run unusable (empty list: fine)."""
+    m = run.manifest
+    errs: list[str] = []
+    for fname, kind in (("harness", dict), ("suite", dict), ("model", dict), ("metrics", dict),
+                        ("backends", dict), ("hardware", dict)):
+        if not isinstance(getattr(m, fname), kind):
+            errs.append(f"manifest.json: field {fname!r} must be an object, got {type(getattr(m, fname)).__name__}")
+    if errs:
+        return errs
+    if not isinstance(m.model.get("name"), str) or not m.model.get("name"):
+        errs.append("manifest.json: model.name must be a non-empty string")
+    if not isinstance(m.suite.get("name", ""), str):
+        errs.append("manifest.json: suite.name must be a string")
+    for name, spec in m.metrics.items():
+        if not isinstance(spec, dict):
+            errs.append(f"manifest.json: metrics[{name!r}] must be an object")
+            continue
+        try:
+            check_spec({"name": name, **spec})
+        except (ScoringError, TypeError, ValueError) as e:
+            errs.append(f"manifest.json: metrics[{name!r}]: {e}")
+    if m.status not in ("running", "finished", "interrupted"):
+        errs.append(f"manifest.json: unknown status {m.status!r}")
+    return errs
+
+
+def _text(v: Any) -> str:
+    return v if isinstance(v, str) else ("" if v is None else str(v))
+
+
+def _case_row(run_id: str, r: CaseRecord) -> dict[str, Any]:
+    err = ""
+    if isinstance(r.error, dict):
+        err = f"{r.error.get('stage', '?')}: {r.error.get('type', '')}: {r.error.get('message', '')}"
+    return {
+        "run_id": run_id, "case_id": _text(r.case_id), "status": r.status, "mode": _text(r.mode),
+        "style": _text(r.style), "character": _text(r.character),
+        "tags": ", ".join(_text(t) for t in r.tags) if isinstance(r.tags, list) else _text(r.tags), "error": err,
+    }
+
+
+def load_results(root: str | Path, *, include_unfinished: bool = False) -> ResultsData:
+    """Load every run under ``root``. Unusable runs (malformed manifest, unscorable metric specs,
+    or, unless ``include_unfinished``, runs that are still running or were interrupted) are listed
+    in ``problems`` and left out of the tables."""
+    root = Path(root)
+    runs, bad = list_runs(root)
+    problems: list[dict[str, Any]] = [
+        {"path": str(p), "run_id": p.name, "severity": "skipped", "problem": msg} for p, msg in bad
+    ]
+    run_rows: list[dict[str, Any]] = []
+    case_rows: list[dict[str, Any]] = []
+    value_rows: list[dict[str, float]] = []
+    unavail: list[dict[str, str]] = []
+    specs: dict[str, dict[str, dict[str, Any]]] = {}
+    for run in runs:
+        m = run.manifest
+        errs = validate_manifest(run)
+        if not errs and m.status != "finished" and not include_unfinished:
+            errs = [f"partial run: status {m.status!r} (finished_at {m.finished_at or 'never'}); "
+                    "enable 'include unfinished runs' to show it"]
+        if not errs and not run.cases:
+            errs = ["no case records (cases.jsonl missing or empty)"]
+        if errs:
+            problems += [{"path": str(run.dir), "run_id": run.dir.name, "severity": "skipped", "problem": e} for e in errs]
+            continue
+        for p in run.problems:
+            problems.append({"path": str(run.dir), "run_id": m.run_id, "severity": "warning", "problem": p})
+        protocol = _text(m.protocol) or fallback_protocol(m.suite, m.metrics, m.backends)
+        pspecs = specs.setdefault(protocol, {})
+        for name, spec in m.metrics.items():
+            pspecs.setdefault(name, {"name": name, **spec})
+        run_id = _text(m.run_id) or run.dir.name
+        unknown = set()
+        for r in run.cases.values():
+            case_rows.append(_case_row(run_id, r))
+            vals = {}
+            for k, v in r.values.items():
+                if k in m.metrics:
+                    vals[k] = float(v)
+                else:
+                    unknown.add(k)
+            value_rows.append(vals)
+            for k, reason in (r.unavailable or {}).items():
+                unavail.append({"run_id": run_id, "case_id": r.case_id, "metric": _text(k), "reason": _text(reason)})
+        if unknown:
+            problems.append({"path": str(run.dir), "run_id": run_id, "severity": "warning",
+                             "problem": f"values for metrics not declared in the manifest ignored: {sorted(unknown)}"})
+        statuses = [r.status for r in run.cases.values()]
+        hw = m.hardware if isinstance(m.hardware, dict) else {}
+        run_rows.append({
+            "run_id": run_id, "model": _model_label(m.model), "protocol": protocol,
+            "suite": _text(m.suite.get("name")), "suite_hash": _text(m.suite.get("hash")),
+            "suite_path": _text(m.suite.get("path")), "status": m.status,
+            "streaming": _streamed(run, m.model), "n_cases": len(statuses),
+            "n_ok": statuses.count("ok"), "n_error": statuses.count("error"), "n_skipped": statuses.count("skipped"),
+            "started_at": _text(m.started_at), "finished_at": _text(m.finished_at),
+            "hardware": ", ".join(_text(hw.get(k)) for k in ("gpu", "cpu") if hw.get(k)),
+            "dir": str(run.dir), "warnings": len(run.problems),
+        })
+    cases = pd.DataFrame(case_rows, columns=CASE_COLUMNS)
+    values = pd.DataFrame(value_rows, index=cases.index, dtype=float)
+    values = values.reindex(columns=sorted(values.columns))
+    return ResultsData(
+        root=root,
+        runs=pd.DataFrame(run_rows, columns=RUN_COLUMNS),
+        cases=cases,
+        values=values,
+        unavailable=pd.DataFrame(unavail, columns=["run_id", "case_id", "metric", "reason"]),
+        specs=specs,
+        problems=pd.DataFrame(problems, columns=["path", "run_id", "severity", "problem"]),
+        include_unfinished=include_unfinished,
+    )
+
+
+def _streamed(run: Run, model: dict[str, Any]) -> bool:
+    """Whether the run was generated through the streaming path (the cases' timing says so; an
+    adapter able to stream may still have been run offline). Falls back on the model's flag."""
+    flags = [r.timing.get("streaming") for r in run.cases.values() if isinstance(r.timing, dict) and "streaming" in r.timing]
+    return any(bool(f) for f in flags) if flags else bool(model.get("streaming"))
+
+
+def _model_label(model: dict[str, Any]) -> str:
+    """Display name of a model: its name, plus its version when the manifest records one."""
+    name = _text(model.get("name")) or "?"
+    version = _text(model.get("version"))
+    return f"{name} {version}".strip() if version and version not in name else name
+
+
+def run_of(data: ResultsData, run_id: str) -> Run | None:
+    """Reload one run (for series and videos), or None when it has gone or is unusable."""
+    from ..results import ResultsError, load_run
+
+    rows = data.runs[data.runs["run_id"] == run_id]
+    if rows.empty:
+        return None
+    try:
+        return load_run(rows.iloc[0]["dir"])
+    except (ResultsError, OSError, ValueError, TypeError):
+        return None
+
+
+def load_suite_soft(name: str, path: str) -> tuple[Any, str]:
+    """The run's suite (for reference images, audio and prompts), or (None, why not)."""
+    from ..case import SuiteError, load_suite
+
+    reasons = []
+    for candidate in (path, name):
+        if not candidate:
+            continue
+        try:
+            return load_suite(candidate, check_audio=False), ""
+        except (SuiteError, OSError, ValueError, TypeError, ImportError) as e:
+            reasons.append(str(e))
+    return None, "; ".join(reasons) or "the run does not name its suite"
+
+
+def case_metrics(data: ResultsData, run_id: str, case_id: str) -> pd.DataFrame:
+    """Every metric of one case: value or the reason it is unavailable, with dimension and direction."""
+    sel = (data.cases["run_id"] == run_id) & (data.cases["case_id"] == case_id)
+    idx = data.cases.index[sel]
+    protocol = data.runs.loc[data.runs["run_id"] == run_id, "protocol"]
+    specs = data.specs.get(protocol.iloc[0], {}) if len(protocol) else {}
+    vals = data.values.loc[idx[0]] if len(idx) else pd.Series(dtype=float)
+    ua = data.unavailable[(data.unavailable["run_id"] == run_id) & (data.unavailable["case_id"] == case_id)]
+    reasons = dict(zip(ua["metric"], ua["reason"]))
+    rows = []
+    for name in sorted(set(specs) | set(reasons) | {k for k, v in vals.items() if np.isfinite(v)}):
+        v = vals.get(name, np.nan)
+        spec = specs.get(name, {})
+        rows.append({
+            "metric": name, "dimension": spec.get("dimension", ""), "direction": spec.get("direction", ""),
+            "value": float(v) if np.isfinite(v) else np.nan,
+            "unavailable": "" if np.isfinite(v) else reasons.get(name, "no value recorded"),
+            "unit": spec.get("unit", ""), "backend": spec.get("backend", ""),
+        })
+    return pd.DataFrame(rows, columns=["metric", "dimension", "direction", "value", "unavailable", "unit", "backend"])
+
+
+def latency_samples(data: ResultsData, run_ids: list[str] | None = None, *, max_cases: int = 200) -> pd.DataFrame:
+    """Per-frame latencies (series ``realtime.latency``) of streaming runs: columns model, run_id,
+    case_id, latency_s. Reads at most ``max_cases`` series files."""
+    runs = data.runs[data.runs["streaming"]]
+    if run_ids is not None:
+        runs = runs[runs["run_id"].isin(run_ids)]
+    parts, read = [], 0
+    for _, r in runs.iterrows():
+        run = run_of(data, r["run_id"])
+        if run is None:
+            continue
+        for case_id in sorted(run.cases):
+            if read >= max_cases:
+                break
+            read += 1
+            try:
+                s = run.series(case_id).get("realtime.latency")
+            except (OSError, ValueError):
+                continue
+            if s and "y" in s:
+                y = np.asarray(s["y"], dtype=float).ravel()
+                parts.append(pd.DataFrame({"model": r["model"], "run_id": r["run_id"], "case_id": case_id, "latency_s": y}))
+    cols = ["model", "run_id", "case_id", "latency_s"]
+    return pd.concat(parts, ignore_index=True)[cols] if parts else pd.DataFrame(columns=cols)
