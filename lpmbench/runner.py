@@ -80,6 +80,18 @@ def protocol_hash(suite_hash: str, metric_specs: dict[str, Any], backends: dict[
     return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
 
 
+def manifest_specs(metrics: MetricSet, analysis: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Metric specs as recorded in a run. A spec on the generic ``identity_embedding`` backend is
+    recorded with the embedding backend actually used (dlib, arcface, clip): its numbers live on
+    that backend's scale, and the leaderboard's anchors and protocol depend on it."""
+    identity = (analysis.get("config") or {}).get("identity_backend", "dlib")
+    specs = {n: s.to_dict() for n, s in metrics.specs.items()}
+    for d in specs.values():
+        if d["backend"] == "identity_embedding":
+            d["backend"] = identity
+    return specs
+
+
 def score_features(features: Features, case: Case | None, timing: Timing | None, metrics: MetricSet,
                    options: dict[str, Any] | None = None) -> MetricOutput:
     return metrics.compute(MetricContext(features=features, case=case, timing=timing, config=options or {}))
@@ -145,14 +157,15 @@ def evaluate(adapter: AdapterSpec, suite: Suite, metrics: MetricSet, analyzer, c
     writer = RunWriter(run_dir)
 
     worker = AdapterWorker(adapter)
-    specs = {n: s.to_dict() for n, s in metrics.specs.items()}
+    analysis = analyzer.describe()
+    specs = manifest_specs(metrics, analysis)
     manifest = RunManifest(
         schema_version=SCHEMA_VERSION, run_id=run_id,
         harness={"version": __version__, "git_revision": git_revision()},
         suite={"name": suite.name, "version": suite.version, "hash": suite.content_hash, "n_cases": len(suite.cases),
                "path": str(suite.root), "selected": [c.id for c in cases]},
         model={"name": model_name, "adapter": adapter.adapter, "params": adapter.params},
-        metrics=specs, backends={}, analysis=analyzer.describe(), hardware=hardware_info(), started_at=started,
+        metrics=specs, backends={}, analysis=analysis, hardware=hardware_info(), started_at=started,
         config=cfg.config,
     )
     manifest.backends = manifest.analysis.get("backends", {})
@@ -287,7 +300,7 @@ def rescore(run_dir: str | Path, metrics: MetricSet, analyzer, suite: Suite, *, 
         rec.finished_at = utcnow()
         writer.append(rec)
         n += 1
-    run.manifest.metrics = {n_: s.to_dict() for n_, s in metrics.specs.items()}
+    run.manifest.metrics = manifest_specs(metrics, analyzer.describe())
     run.manifest.protocol = protocol_hash(run.manifest.suite.get("hash", ""), run.manifest.metrics, run.manifest.backends)
     writer.write_manifest(run.manifest)
     return n

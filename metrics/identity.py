@@ -104,7 +104,7 @@ class EmbeddingIdentity(Metric):
     requires = ("emb_frames", "embeddings", "ref_embedding")
     specs = (
         MetricSpec(
-            name="identity.csim", dimension="identity", direction="higher", version=1, backend="dlib",
+            name="identity.csim", dimension="identity", direction="higher", version=1, backend="identity_embedding",
             unit="cosine", description="Mean cosine similarity between the frame embeddings (>= 5 Hz) and the "
             "reference embedding (mean of all reference images, L2-normalised).",
             anchors=None,  # backend-dependent: lpmbench.scoring.BACKEND_ANCHORS
@@ -113,7 +113,7 @@ class EmbeddingIdentity(Metric):
             limits=_EMB_LIMITS,
         ),
         MetricSpec(
-            name="identity.csim_worst_window", dimension="identity", direction="higher", version=1, backend="dlib",
+            name="identity.csim_worst_window", dimension="identity", direction="higher", version=1, backend="identity_embedding",
             unit="cosine", description="Minimum over 2 s windows (every 0.5 s) of the window's mean similarity; a "
             "window needs half its expected embeddings.",
             anchors=None,
@@ -123,7 +123,7 @@ class EmbeddingIdentity(Metric):
         ),
         MetricSpec(
             name="identity.drift_per_min", dimension="identity", direction="target", target=0.0, version=1,
-            backend="dlib", unit="cosine/min", description="Least-squares slope of the 2 s window means against "
+            backend="identity_embedding", unit="cosine/min", description="Least-squares slope of the 2 s window means against "
             "window centre time, per minute (negative = drifting away from the reference).",
             anchors=None,
             validity="dlib backend: unchanged video 0.00/min (|x| < 0.01); a gradual 5 s cross-fade to another "
