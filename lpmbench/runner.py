@@ -256,7 +256,10 @@ def _run_case(case: Case, worker: AdapterWorker | None, setup_error: GenerationF
     rec.status = "ok"
     rec.values, rec.unavailable, rec.details = out.values, out.unavailable, out.details
     rec.timing = timing.to_dict()
-    rec.series = writer.write_series(case.id, _series_for_json(out))
+    from .streaming.timing import frame_series
+
+    # per-frame arrival/due times of a streamed case are kept so that rescore loses no latency data
+    rec.series = writer.write_series(case.id, {**_series_for_json(out), **frame_series(timing)})
     if not cfg.keep_videos:
         video.unlink()
         rec.video = None
@@ -272,6 +275,8 @@ def rescore(run_dir: str | Path, metrics: MetricSet, analyzer, suite: Suite, *, 
     stored video. Returns the number of cases rescored.
     """
     from tqdm.auto import tqdm
+
+    from .streaming.timing import frame_series, timing_from_record
 
     run = load_run(run_dir)
     writer = RunWriter(run.dir)
@@ -293,10 +298,10 @@ def rescore(run_dir: str | Path, metrics: MetricSet, analyzer, suite: Suite, *, 
                 continue
             features = analyzer.run(video, case)
             rec.features_key = analyzer.cache_key(video, case)
-        timing = Timing(**{k: v for k, v in rec.timing.items() if k in Timing.__dataclass_fields__})
+        timing = timing_from_record(rec.timing, run.series(cid))
         out = score_features(features, case, timing, metrics, metric_options)
         rec.values, rec.unavailable, rec.details = out.values, out.unavailable, out.details
-        rec.series = writer.write_series(cid, _series_for_json(out))
+        rec.series = writer.write_series(cid, {**_series_for_json(out), **frame_series(timing)})
         rec.finished_at = utcnow()
         writer.append(rec)
         n += 1

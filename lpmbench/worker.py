@@ -71,7 +71,7 @@ def _generate(adapter, case: Case, output: Path, stream: dict[str, Any] | None) 
         timing = Timing(wall_s=wall, ttff_s=wall, streaming=False, paced=False)
         if not getattr(adapter, "timed", True):  # e.g. pre-generated videos: a file copy, not generation
             timing = Timing(wall_s=None, ttff_s=None, streaming=False, paced=False)
-    timing.peak_gpu_mb = _peak_gpu_mb()
+    timing.peak_gpu_mb = timing.peak_gpu_mb or _peak_gpu_mb()  # a remote server may report its own
     return timing
 
 

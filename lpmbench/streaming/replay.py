@@ -1,0 +1,346 @@
+"""Paced duplex replay: play a case into a streaming generator in real time and time every frame.
+
+Clock and definitions (all times in seconds on ``time.perf_counter``):
+
+* **request**: just before ``open_stream(case)``; **session start** ``T0``: when it returned.
+  ``frame_arrival_s`` and ``frame_due_s`` are relative to ``T0``; ``ttff_s`` is measured from the
+  request (so it includes session set-up: connection, reference encoding, warm-up).
+* **paced**: chunk ``k`` (case time ``[k*c, (k+1)*c)``, ``c = chunk_s``) is fed at ``T0 + k*c``
+  with the prompt events that start inside it. Its audio is *available* from then on: in live
+  terms, the clock is shifted by one chunk so that the first chunk is ready at ``t = 0``.
+* **due** of frame ``i`` (case time ``[i/fps, (i+1)/fps)``): the availability time of the chunk
+  ``j`` that contains the frame's end time, ``j = ceil((i+1)/fps / c) - 1`` (clamped to the last
+  chunk), i.e. ``j*c`` when paced ("paced time": the schedule, not the moment the harness actually
+  got to it) and the actual feed time of chunk ``j`` when unpaced. A causal generator that is
+  infinitely fast has latency 0; latency = arrival - due.
+* **harness overhead per chunk**: wall time of one chunk iteration of the loop minus the time
+  spent waiting for the schedule (sleep / waiting poll), inside the session (``feed``, ``send``,
+  ``poll``) and handing frames to the video writer (a queue; encoding runs on its own thread).
+  It is what the harness itself adds: slicing, event dispatch, timestamps, due bookkeeping,
+  memory sampling, progress. Reported as mean / p50 / p99 / max of wall time, and as the mean of
+  the feeding thread's CPU time over the same spans (``overhead_cpu_ms_mean``), which a busy
+  machine's preemption does not inflate. Budget: < 1 ms per 40 ms chunk.
+
+Frames are written to the video as they arrive: nothing per frame is kept except two floats
+(arrival, due), so memory does not grow with the case length beyond the case's audio (loaded
+once: 64 kB per second for agent + partner, needed to mux the agent track).
+"""
+from __future__ import annotations
+
+import math
+import time
+from array import array
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+import numpy as np
+
+from ..adapters.base import Adapter, AdapterError, AudioChunk, StreamSession, iter_chunks
+from ..case import AUDIO_RATE, Case
+from .timing import StreamTiming
+
+clock = time.perf_counter
+cpu = time.thread_time  # CPU time of the feeding thread: harness overhead without preemption
+
+
+class AsyncStreamSession(StreamSession):
+    """A session whose frames arrive on their own (e.g. from a server), each with its arrival time.
+
+    ``send`` hands a chunk over without waiting for frames; ``poll(timeout)`` returns the frames
+    received so far as ``(perf_counter arrival time, RGB frame)``, waiting up to ``timeout`` for the
+    first; ``close_input`` says no more chunks come; ``done`` is True once the generator has sent
+    its last frame. Errors (disconnects, timeouts, malformed frames) raise :class:`AdapterError`
+    from ``poll``. ``feed``/``finish`` are provided for synchronous callers (offline generation).
+    """
+
+    done: bool = False
+
+    def send(self, chunk: AudioChunk) -> None:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def poll(self, timeout: float = 0.0) -> list[tuple[float, np.ndarray]]:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def close_input(self) -> None:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Release the connection/resources (idempotent)."""
+
+    def stats(self) -> dict[str, Any]:
+        return {}
+
+    def feed(self, chunk: AudioChunk) -> list[np.ndarray]:
+        self.send(chunk)
+        return [f for _, f in self.poll(0.0)]
+
+    def finish(self) -> list[np.ndarray]:
+        self.close_input()
+        out: list[np.ndarray] = []
+        while not self.done:
+            out.extend(f for _, f in self.poll(0.05))
+        out.extend(f for _, f in self.poll(0.0))
+        self.close()
+        return out
+
+
+def due_chunk_index(i: np.ndarray | int, fps: float, chunk_s: float, n_chunks: int) -> np.ndarray:
+    """Index of the chunk containing the end time of frame ``i`` (clamped to the chunks fed)."""
+    end = (np.asarray(i, dtype=np.float64) + 1.0) / fps
+    # a tiny epsilon: a frame that ends exactly on a chunk boundary belongs to the earlier chunk
+    j = np.ceil(end / chunk_s - 1e-9) - 1
+    return np.clip(j, 0, max(0, n_chunks - 1)).astype(np.int64)
+
+
+class _Progress:
+    def __init__(self, progress: Any, total: int, desc: str):
+        self.cb = progress if callable(progress) and not isinstance(progress, bool) else None
+        self.bar = None
+        if progress is True:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, desc=desc, unit="chunk", leave=False)
+        self.total = total
+
+    def update(self, k: int) -> None:
+        if self.bar is not None:
+            self.bar.update(1)
+        elif self.cb is not None:
+            self.cb(k, self.total)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+class _BackgroundWriter:
+    """Encodes frames on a thread so that the encoder (tens of ms per 512x512 frame on a busy CPU)
+    never holds up the feeding loop. The queue is bounded (memory stays constant); a full queue
+    blocks the loop, and that time is counted as writer time."""
+
+    def __init__(self, writer, maxsize: int = 25):
+        import queue
+        import threading
+
+        self.writer, self.error = writer, None
+        self.q: "queue.Queue" = queue.Queue(maxsize=maxsize)
+        self.thread = threading.Thread(target=self._run, name="lpmbench-encode", daemon=True)
+        self.thread.start()
+
+    @property
+    def width(self) -> int:
+        return self.writer.width
+
+    @property
+    def height(self) -> int:
+        return self.writer.height
+
+    def _run(self) -> None:
+        while True:
+            frame = self.q.get()
+            if frame is None:
+                return
+            if self.error is None:
+                try:
+                    self.writer.write(frame)
+                except Exception as e:  # re-raised in the feeding thread
+                    self.error = e
+
+    def write(self, frame: np.ndarray) -> None:
+        if self.error is not None:
+            raise self.error
+        self.q.put(frame)
+
+    def close(self) -> None:
+        self.q.put(None)
+        self.thread.join()
+        self.writer.close()
+        if self.error is not None:
+            raise self.error
+
+
+def _open(adapter_or_factory: Adapter | Callable[[Case], StreamSession], case: Case) -> StreamSession:
+    if isinstance(adapter_or_factory, Adapter):
+        if not adapter_or_factory.streaming:
+            raise AdapterError(f"adapter {adapter_or_factory.name!r} does not stream (streaming=False)")
+        return adapter_or_factory.open_stream(case)
+    return adapter_or_factory(case)
+
+
+def _rss_mb() -> float | None:
+    try:
+        import psutil
+
+        return psutil.Process().memory_info().rss / 2**20
+    except Exception:  # psutil missing or not permitted: memory is simply not measured
+        return None
+
+
+def run_stream(adapter_or_session_factory: Adapter | Callable[[Case], StreamSession], case: Case, output: Path, *,
+               chunk_s: float = 0.04, paced: bool = True, jitter_buffer_s: float = 0.2, progress: Any = None,
+               speed: float = 1.0, agent: np.ndarray | None = None, partner: np.ndarray | None = None,
+               chunks: Iterable[AudioChunk] | None = None) -> StreamTiming:
+    """Play ``case`` into a stream session, write the frames to ``output``; return the timing.
+
+    ``adapter_or_session_factory``: a streaming :class:`Adapter` or ``callable(case) -> StreamSession``.
+    ``paced``: feed chunk ``k`` at ``k * chunk_s / speed`` after session start; else as fast as
+    possible. ``progress``: True for a tqdm bar, or ``callable(done_chunks, total_chunks)``.
+    ``agent``/``partner``: preloaded audio (mono float32 at 16 kHz, case duration) to skip loading.
+    ``jitter_buffer_s`` is recorded with the timing; ``realtime.stall_ratio`` is defined with 200 ms
+    (a metric name never changes meaning), other buffers can be evaluated from the arrival times.
+    ``speed`` > 1 compresses the schedule (benchmarks of long cases only: latencies stay in wall s).
+    Raises :class:`AdapterError` (session error, no frames) after closing the partial video.
+    """
+    from ..media import VideoWriter, load_audio
+
+    if chunk_s <= 0 or speed <= 0:
+        raise ValueError(f"chunk_s and speed must be > 0 (got {chunk_s}, {speed})")
+    n = int(round(case.duration * AUDIO_RATE))
+    if agent is None:
+        agent = load_audio(case.agent_audio, duration=case.duration) if case.agent_audio else np.zeros(n, np.float32)
+    if partner is None:
+        partner = load_audio(case.partner_audio, duration=case.duration) if case.partner_audio else np.zeros(n, np.float32)
+    step = max(1, int(round(chunk_s * AUDIO_RATE)))
+    chunk_s = step / AUDIO_RATE  # the exact chunk length fed
+    n_chunks = max(1, math.ceil(n / step))
+    period = chunk_s / speed
+    fps = float(case.fps)
+    chunk_iter = iter(chunks if chunks is not None else iter_chunks(case, chunk_s, agent=agent, partner=partner))
+
+    arrivals = array("d")  # per frame, s since T0
+    feed_times = array("d")  # per chunk, s since T0 (actual)
+    overheads = array("d")  # per chunk, seconds of wall time
+    overheads_cpu = array("d")  # per chunk, seconds of this thread's CPU time (immune to preemption)
+    writer: list[_BackgroundWriter] = []  # one writer (a list so that take() can replace it)
+    excl = [0.0, 0.0]  # wall, CPU seconds of this chunk spent waiting, in the session or the writer
+    bar = _Progress(progress, n_chunks, f"stream {case.id}")
+
+    def take(items: list[tuple[float, np.ndarray]]) -> None:
+        t, c = clock(), cpu()
+        for t_arr, frame in items:
+            if frame is None or getattr(frame, "ndim", 0) != 3:
+                raise AdapterError(f"case {case.id!r}: session returned a non-image frame #{len(arrivals)}")
+            if not arrivals and frame.shape[:2] != (writer[0].height, writer[0].width):
+                # the generator's own resolution: the analysis is resolution-independent
+                writer.pop().close()
+                writer.append(_BackgroundWriter(VideoWriter(output, fps, frame.shape[1], frame.shape[0], audio=mux)))
+            elif frame.shape[:2] != (writer[0].height, writer[0].width) and (
+                    frame.shape[0] < writer[0].height or frame.shape[1] < writer[0].width):
+                raise AdapterError(f"case {case.id!r}: frame #{len(arrivals)} is {frame.shape[1]}x{frame.shape[0]}, "
+                                   f"earlier frames were {writer[0].width}x{writer[0].height}")
+            arrivals.append(t_arr - T0)
+            # a copy: a session may reuse its output buffer while the frame waits to be encoded
+            writer[0].write(frame if is_async else np.array(frame, copy=True))
+        excl[0] += clock() - t
+        excl[1] += cpu() - c
+
+    # opened before the clock starts (encoder start-up is no part of the stream); reopened at the
+    # first frame if the generator's frames have another size than the case asks for
+    mux = agent if case.agent_audio else None
+    writer.append(_BackgroundWriter(VideoWriter(output, fps, case.width, case.height, audio=mux)))
+    peak_rss = _rss_mb()  # also imports psutil now rather than inside the first chunk
+    t_request = T0 = clock()
+    session: StreamSession | None = None
+    is_async = finished = False
+    try:
+        session = _open(adapter_or_session_factory, case)
+        T0 = clock()
+        is_async = isinstance(session, AsyncStreamSession)
+        for k in range(n_chunks):
+            it0, ic0 = clock(), cpu()
+            excl[0] = excl[1] = 0.0
+            chunk = next(chunk_iter, None)
+            if chunk is None:
+                break
+            if paced:
+                target = T0 + k * period
+                while True:
+                    now = clock()
+                    if now >= target:
+                        break
+                    c = cpu()
+                    if is_async:
+                        got = session.poll(target - now)
+                        excl[0] += clock() - now
+                        excl[1] += cpu() - c
+                        take(got)
+                    else:
+                        time.sleep(target - now)
+                        excl[0] += clock() - now
+                        excl[1] += cpu() - c
+            c = cpu()
+            t_feed = clock()
+            feed_times.append(t_feed - T0)
+            if is_async:
+                session.send(chunk)
+                got = session.poll(0.0)
+                excl[0] += clock() - t_feed
+                excl[1] += cpu() - c
+                take(got)
+            else:
+                frames = session.feed(chunk)
+                t_arr = clock()
+                excl[0] += t_arr - t_feed
+                excl[1] += cpu() - c
+                take([(t_arr, f) for f in frames])
+            if k % 25 == 0:  # ~1 s at 40 ms chunks: cheap enough to count as harness overhead
+                rss = _rss_mb()
+                peak_rss = max(peak_rss or 0.0, rss) if rss is not None else peak_rss
+            overheads.append(clock() - it0 - excl[0])
+            overheads_cpu.append(cpu() - ic0 - excl[1])
+            bar.update(k + 1)
+        if is_async:
+            session.close_input()
+            while not session.done:
+                take(session.poll(0.05))
+            take(session.poll(0.0))
+        else:
+            frames = session.finish()
+            t_arr = clock()
+            take([(t_arr, f) for f in frames])
+        finished = True
+    finally:
+        t_end = clock()
+        bar.close()
+        if is_async:
+            session.close()
+        for w in writer:
+            try:
+                w.close()
+            except Exception:
+                if finished:  # else the session's error is the one to report
+                    raise
+        if not finished:
+            output.unlink(missing_ok=True)  # no half video that could pass for a result
+
+    if not arrivals:
+        raise AdapterError(f"case {case.id!r}: the stream session produced no frames")
+
+    n_frames = len(arrivals)
+    n_fed = len(feed_times)
+    j = due_chunk_index(np.arange(n_frames), fps, chunk_s, n_fed)
+    if paced:
+        due = j * period
+        lag = np.asarray(feed_times) - np.arange(n_fed) * period
+    else:
+        due = np.asarray(feed_times)[j]
+        lag = None
+    ov = np.asarray(overheads) * 1e3
+    stats = session.stats() if hasattr(session, "stats") else {}
+    rss = _rss_mb()
+    peak_rss = max(peak_rss or 0.0, rss) if rss is not None else peak_rss
+    return StreamTiming(
+        wall_s=t_end - t_request, ttff_s=T0 - t_request + arrivals[0], n_frames=n_frames,
+        video_duration_s=n_frames / fps, peak_rss_mb=stats.get("peak_rss_mb", peak_rss),
+        peak_gpu_mb=stats.get("peak_gpu_mb"), streaming=True, paced=paced,
+        frame_arrival_s=list(arrivals), frame_due_s=[float(x) for x in due],
+        chunk_s=chunk_s, speed=speed, jitter_buffer_s=jitter_buffer_s, open_s=T0 - t_request, n_chunks=n_fed,
+        overhead_ms_mean=float(ov.mean()) if len(ov) else None,
+        overhead_ms_p50=float(np.median(ov)) if len(ov) else None,
+        overhead_cpu_ms_mean=float(np.mean(overheads_cpu) * 1e3) if len(overheads_cpu) else None,
+        overhead_ms_p99=float(np.percentile(ov, 99)) if len(ov) else None,
+        overhead_ms_max=float(ov.max()) if len(ov) else None,
+        feed_lag_ms_p95=float(np.percentile(lag, 95) * 1e3) if lag is not None and len(lag) else None,
+        feed_lag_ms_max=float(lag.max() * 1e3) if lag is not None and len(lag) else None,
+        session_stats=stats or None,
+    )
