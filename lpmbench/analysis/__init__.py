@@ -1,0 +1,28 @@
+"""The one analysis pass: decode a generated video once, compute every shared feature, cache it.
+
+>>> from lpmbench.analysis import Analyzer, AnalysisConfig
+>>> an = Analyzer(AnalysisConfig(), cache_dir=".lpmbench_cache")
+>>> feats = an.run("video.mp4", case)          # lpmbench.features.Features
+
+Heavy models (dlib, silero-vad, extractors) load lazily, once per Analyzer. See ``analyzer.py``
+for the pass, ``extractors.py`` for the plug-in hook of weight-backed feature extractors.
+"""
+from .config import AnalysisConfig
+from .extractors import EXTRACTORS, Extractor, ExtractorContext, FaceObs, Unavailable
+
+ANALYZER_VERSION = "1.0.0"  # bump whenever a feature's values change: it invalidates the cache
+
+
+def __getattr__(name: str):
+    # The Analyzer pulls in dlib/cv2; import it on first use so `import lpmbench.analysis` is light.
+    if name in ("Analyzer", "VideoMismatchError"):
+        from . import analyzer
+
+        return getattr(analyzer, name)
+    raise AttributeError(f"module 'lpmbench.analysis' has no attribute {name!r}")
+
+
+__all__ = [
+    "ANALYZER_VERSION", "AnalysisConfig", "Analyzer", "VideoMismatchError", "EXTRACTORS", "Extractor",
+    "ExtractorContext", "FaceObs", "Unavailable",
+]
