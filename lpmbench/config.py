@@ -65,7 +65,8 @@ def build(cfg, *, include: list[str] = (), resume: bool | None = None):
     run = c["run"]
     ecfg = EvalConfig(
         results_dir=Path(run["results_dir"]), run_id=run.get("id"), resume=bool(run["resume"] if resume is None else resume),
-        timeout_s=float(run["timeout_s"]), keep_videos=bool(run["keep_videos"]), cases=run.get("cases"),
+        timeout_s=float(run["timeout_s"]),
+        keep_videos=run["keep_videos"] if isinstance(run["keep_videos"], list) else bool(run["keep_videos"]), cases=run.get("cases"),
         stream=bool(run["stream"]), paced=bool(run["paced"]), chunk_s=float(run["chunk_s"]),
         metric_options=dict(mcfg.get("options") or {}), config=c, model_name=model.get("name"),
     )

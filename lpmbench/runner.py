@@ -113,7 +113,7 @@ class EvalConfig:
     run_id: str | None = None
     resume: bool = False
     timeout_s: float = 600.0  # per case, generation only
-    keep_videos: bool = True
+    keep_videos: bool | list[str] = True  # or case-id globs: keep only those videos (small result folders)
     cases: list[str] | None = None  # case ids or glob patterns; None = all
     stream: bool = False  # drive streaming adapters through the paced replay
     paced: bool = True
@@ -121,6 +121,12 @@ class EvalConfig:
     metric_options: dict[str, Any] = field(default_factory=dict)
     config: dict[str, Any] = field(default_factory=dict)  # the resolved configuration, frozen into the run
     model_name: str | None = None  # display name on the leaderboard
+
+
+def _keep_video(keep: bool | list[str], case_id: str) -> bool:
+    if isinstance(keep, bool):
+        return keep
+    return any(fnmatch.fnmatch(case_id, p) for p in keep)
 
 
 def select_cases(suite: Suite, patterns: Iterable[str] | None) -> list[Case]:
@@ -260,9 +266,9 @@ def _run_case(case: Case, worker: AdapterWorker | None, setup_error: GenerationF
 
     # per-frame arrival/due times of a streamed case are kept so that rescore loses no latency data
     rec.series = writer.write_series(case.id, {**_series_for_json(out), **frame_series(timing)})
-    if not cfg.keep_videos:
+    if not _keep_video(cfg.keep_videos, case.id):
         video.unlink()
-        rec.video = None
+        rec.video = None  # scored, then not stored (record keeps its sha256)
     rec.finished_at = utcnow()
     return rec
 

@@ -197,3 +197,12 @@ def test_resume_after_interrupted_run_loses_nothing(env, tiny_suite, tmp_path):
 def test_existing_run_without_resume_is_refused(env, static_run):
     with pytest.raises(FileExistsError, match="--resume"):
         run(env, "static", {}, "static")
+
+
+def test_keep_videos_by_glob_stores_only_matching_videos(env):
+    r = run(env, "static", {}, "static-keep", keep_videos=["speak_*"])
+    assert r.video_path("speak_a") is not None
+    for cid in ("listen_a", "silence_nod"):
+        rec = r.cases[cid]
+        assert rec.status == "ok" and rec.video is None and rec.video_sha256  # scored, then not stored
+        assert not (r.dir / "videos" / f"{cid}.mp4").exists()
