@@ -30,6 +30,7 @@ audio     agent_env, partner_env (T,) RMS envelopes at frame rate (zeros without
 timeline  state (T,) int8: 0 idle, 1 speak, 2 listen  (STATE_* constants)
 optional  clip_frames (K2,), clip_embeddings (K2,D2) and clip_text_embeddings {text: (D2,)} (open_clip)
           syncnet_dists (2*15+1,) mean distance per offset, syncnet_params (dict) (SyncNet)
+          inception_frames (K3,), inception_feats (K3,2048) (FID Inception, for quality.fid_drift)
 """
 from __future__ import annotations
 

@@ -260,7 +260,11 @@ class Analyzer:
         ex_versions = {}
         for n in self.extractor_names():
             try:
-                ex_versions[n] = getattr(resolve_extractor(n), "version", "?")
+                ex = self._extractor(n)
+                ready = ex.availability() is None
+                # weights installed (or replaced) later must not be served stale cached features
+                ex_versions[n] = [getattr(ex, "version", "?"), ready,
+                                  ex.backend_info().get("weights_sha256") if ready else None]
             except Exception as e:  # a missing backend module: still a distinct, stable key
                 ex_versions[n] = f"unresolvable: {type(e).__name__}"
         spec = {"video": self._file_hash(video_path), "analyzer": ANALYZER_VERSION,
@@ -305,7 +309,8 @@ class Analyzer:
                            "case_inputs_sha256": self.case_inputs_sha256(case)})
         feats.meta["timings_s"]["total"] = time.perf_counter() - t0
         p = self._cache_path(key)
-        if p is not None:
+        # an extractor that crashed may succeed next time: never cache a failure
+        if p is not None and not any(b.get("failed") for b in feats.backends.values()):
             feats.save(p)
         return feats
 
@@ -553,7 +558,7 @@ class Analyzer:
     def _fail_extractor(name, stage, exc, active, unavailable, backends) -> None:
         ex = active.pop(name)
         reason = f"extractor {name!r} failed in {stage}: {type(exc).__name__}: {exc}"
-        backends[name] = {**backends.get(name, {"name": name}), "available": False, "reason": reason}
+        backends[name] = {**backends.get(name, {"name": name}), "available": False, "reason": reason, "failed": True}
         for k in ex.provides:
             unavailable[k] = reason
 
