@@ -10,6 +10,9 @@ How a model's row is scored (within one protocol, over the cases a filter keeps)
    - ``target`` metrics are scored by their *distance* ``d`` to the target (a number, or a
      ``(low, high)`` range with distance 0 inside it): the anchors are distances, ``(d0, d100)``:
      ``d >= d0`` scores 0 and ``d <= d100`` scores 100 (``d100`` is a tolerance, often 0).
+     A range ``(low, high)`` with ``low > 0`` is a natural range of a non-negative amount
+     (motion, blinks, nods): below it the score is ``100 * value / low``, so no motion at all
+     scores 0; above it the distance anchors apply.
    The anchors come, in this order, from the metric's own spec (``MetricSpec.anchors``), from
    :data:`DEFAULT_ANCHORS` (documented values for the catalogue metrics; some depend on the
    feature backend), from a generic rule for target ranges (``d0`` = width of the range), and
@@ -197,14 +200,23 @@ def resolve_anchors(spec: Mapping[str, Any], pooled: np.ndarray | None = None) -
 
 def normalise(values: np.ndarray | float, spec: Mapping[str, Any], anchors: Anchors) -> np.ndarray:
     """Raw values -> 0-100 scores (NaN where the value is NaN or the anchors are unusable)."""
-    v = np.asarray(values, dtype=float)
+    raw = np.asarray(values, dtype=float)
     if not anchors.usable:
-        return np.full(v.shape, np.nan)
+        return np.full(raw.shape, np.nan)
+    v = raw
     if spec.get("direction") == "target":
-        v = target_distance(v, spec.get("target"), str(spec.get("name", "?")))
+        v = target_distance(raw, spec.get("target"), str(spec.get("name", "?")))
     with np.errstate(invalid="ignore"):
         s = 100.0 * (v - anchors.zero) / (anchors.full - anchors.zero)
-    return np.clip(s, 0.0, 100.0)
+    s = np.clip(s, 0.0, 100.0)
+    if spec.get("direction") == "target":
+        lo, hi = parse_target(spec.get("target"), str(spec.get("name", "?")))
+        if hi > lo > 0:
+            # A natural range of a non-negative amount (motion, blinks, nods): below it the score
+            # falls linearly to 0 at 0, so a frozen face is the worst, not "close to the range".
+            with np.errstate(invalid="ignore"):
+                s = np.where(raw < lo, np.clip(100.0 * raw / lo, 0.0, 100.0), s)
+    return s
 
 
 def dimension_scores(metric_scores: np.ndarray, metric_dims: Sequence[str], applicable: np.ndarray,

@@ -34,7 +34,9 @@ def test_target_point_and_range_scored_by_distance():
     rng = spec("x.r", dim="expressiveness", direction="target", target=[1.0, 6.0])
     a = resolve_anchors(rng)
     assert (a.zero, a.full, a.source) == (5.0, 0.0, "range")  # d0 = width of the range
-    assert normalise([3.0, 0.0, 8.5, 11.0], rng, a).tolist() == [100.0, 80.0, 50.0, 0.0]
+    # above the range: distance anchors; below a range of a non-negative amount: linear from 0 at 0
+    assert normalise([3.0, 8.5, 11.0], rng, a).tolist() == [100.0, 50.0, 0.0]
+    assert normalise([0.0, 0.5, 1.0], rng, a).tolist() == [0.0, 50.0, 100.0]
 
 
 def test_anchor_precedence_spec_then_backend_then_default_then_relative():

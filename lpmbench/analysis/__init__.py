@@ -10,7 +10,7 @@ for the pass, ``extractors.py`` for the plug-in hook of weight-backed feature ex
 from .config import AnalysisConfig
 from .extractors import EXTRACTORS, Extractor, ExtractorContext, FaceObs, Unavailable
 
-ANALYZER_VERSION = "1.0.0"  # bump whenever a feature's values change: it invalidates the cache
+ANALYZER_VERSION = "1.1.0"  # bump whenever a feature's values change: it invalidates the cache
 
 
 def __getattr__(name: str):

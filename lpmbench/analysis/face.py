@@ -179,6 +179,10 @@ class TrackResult:
     detected: bool  # True on frames where the detector ran and confirmed the face
 
 
+# Boxes overlapping more than this are the same box for the tracker (hysteresis against jitter).
+BOX_KEEP_IOU = 0.85
+
+
 def _iou(a: np.ndarray, b: np.ndarray) -> float:
     x0, y0 = max(a[0], b[0]), max(a[1], b[1])
     x1, y1 = min(a[2], b[2]), min(a[3], b[3])
@@ -311,6 +315,11 @@ class FaceTracker:
         if self.prev is None or idx % self.detect_every == 0:
             return self._detect_step(gray)
         box = self._box_from_landmarks(self.prev.landmarks)
+        if _iou(box, self.prev.box) > BOX_KEEP_IOU:
+            # The shape predictor's answer depends on its input box: a box re-derived from noisy
+            # landmarks every frame feeds the noise back (a still face "moves" by degrees per
+            # second). Keep the box while the face stays put.
+            box = self.prev.box
         lm = self.landmarks(gray, box)
         patch = _patch(gray, lm)
         if _iou(_bbox(lm), _bbox(self.prev.landmarks)) < self.min_iou or _ncc(patch, self._patch) < PATCH_MIN_NCC:
@@ -369,9 +378,15 @@ class FaceTracker:
             if _iou(best[0], pb) > 0.3:
                 choice = best  # stay on the tracked face even if another one is larger
         box, score = choice
-        lm = self.landmarks(gray, box)
+        if self.prev is not None and _iou(box, self.prev.box) > BOX_KEEP_IOU:
+            # the detector confirms the track: keep the tracking box (see update) rather than
+            # switching between two box definitions, which would make landmarks jump
+            box = self.prev.box
+            lm = self.landmarks(gray, box)
+        else:
+            lm = self.landmarks(gray, box)
+            self._calibrate(box, lm)
         self._patch = _patch(gray, lm)
-        self._calibrate(box, lm)
         self.prev = TrackResult(box, lm, score, True)
         return self.prev
 
