@@ -102,9 +102,9 @@ class Adapter:
         """Release resources at the end of a run."""
 
 
-def iter_chunks(case: Case, chunk_s: float = 0.04, agent: np.ndarray | None = None,
-                partner: np.ndarray | None = None) -> Iterable[AudioChunk]:
-    """Split a case's audio into fixed-size chunks with the prompt events that start in each."""
+def case_audio(case: Case, agent: np.ndarray | None = None, partner: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The case's agent and partner tracks, exactly ``duration`` long (zeros where a track is absent);
+    tracks already loaded by the caller are passed through."""
     from ..media import load_audio
 
     n = int(round(case.duration * AUDIO_RATE))
@@ -112,6 +112,14 @@ def iter_chunks(case: Case, chunk_s: float = 0.04, agent: np.ndarray | None = No
         agent = load_audio(case.agent_audio, duration=case.duration) if case.agent_audio else np.zeros(n, np.float32)
     if partner is None:
         partner = load_audio(case.partner_audio, duration=case.duration) if case.partner_audio else np.zeros(n, np.float32)
+    return agent, partner
+
+
+def iter_chunks(case: Case, chunk_s: float = 0.04, agent: np.ndarray | None = None,
+                partner: np.ndarray | None = None) -> Iterable[AudioChunk]:
+    """Split a case's audio into fixed-size chunks with the prompt events that start in each."""
+    n = int(round(case.duration * AUDIO_RATE))
+    agent, partner = case_audio(case, agent, partner)
     step = max(1, int(round(chunk_s * AUDIO_RATE)))
     events = sorted(case.prompts, key=lambda p: p.start)
     k = 0

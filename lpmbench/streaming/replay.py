@@ -35,7 +35,7 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
-from ..adapters.base import Adapter, AdapterError, AudioChunk, StreamSession, iter_chunks
+from ..adapters.base import Adapter, AdapterError, AudioChunk, StreamSession, case_audio, iter_chunks
 from ..case import AUDIO_RATE, Case
 from .timing import StreamTiming
 
@@ -191,15 +191,12 @@ def run_stream(adapter_or_session_factory: Adapter | Callable[[Case], StreamSess
     ``speed`` > 1 compresses the schedule (benchmarks of long cases only: latencies stay in wall s).
     Raises :class:`AdapterError` (session error, no frames) after closing the partial video.
     """
-    from ..media import VideoWriter, load_audio
+    from ..media import VideoWriter
 
     if chunk_s <= 0 or speed <= 0:
         raise ValueError(f"chunk_s and speed must be > 0 (got {chunk_s}, {speed})")
     n = int(round(case.duration * AUDIO_RATE))
-    if agent is None:
-        agent = load_audio(case.agent_audio, duration=case.duration) if case.agent_audio else np.zeros(n, np.float32)
-    if partner is None:
-        partner = load_audio(case.partner_audio, duration=case.duration) if case.partner_audio else np.zeros(n, np.float32)
+    agent, partner = case_audio(case, agent, partner)
     step = max(1, int(round(chunk_s * AUDIO_RATE)))
     chunk_s = step / AUDIO_RATE  # the exact chunk length fed
     n_chunks = max(1, math.ceil(n / step))

@@ -119,6 +119,13 @@ class _ClipBase(WeightBackedExtractor):
             self._reset()
         super().begin(ctx)
 
+    def _flush(self) -> None:
+        """Embed the frames queued by ``frame`` (subclasses keep frames, embs and _pending)."""
+        if self._pending:
+            self.frames += [i for i, _ in self._pending]
+            self.embs.append(self.model.embed_images([r for _, r in self._pending]))
+            self._pending = []
+
     def load_model(self, path: Path) -> ClipModel:
         key = (self._arch(), self.weights_sha256 or str(path))
         if key not in _MODELS:
@@ -153,12 +160,6 @@ class ClipEmbeddingExtractor(_ClipBase):
         self._pending.append((idx, region.copy()))
         if len(self._pending) >= self.batch:
             self._flush()
-
-    def _flush(self) -> None:
-        if self._pending:
-            self.frames += [i for i, _ in self._pending]
-            self.embs.append(self.model.embed_images([r for _, r in self._pending]))
-            self._pending = []
 
     def end(self) -> dict[str, Any]:
         self._flush()
@@ -209,12 +210,6 @@ class ClipFrameExtractor(_ClipBase):
         self._pending.append((idx, rgb.copy()))
         if len(self._pending) >= self.batch:
             self._flush()
-
-    def _flush(self) -> None:
-        if self._pending:
-            self.frames += [i for i, _ in self._pending]
-            self.embs.append(self.model.embed_images([r for _, r in self._pending]))
-            self._pending = []
 
     def end(self) -> dict[str, Any]:
         self._flush()
