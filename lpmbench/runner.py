@@ -123,6 +123,13 @@ class EvalConfig:
     model_name: str | None = None  # display name on the leaderboard
 
 
+def suite_path_for_results(suite: Suite) -> str | None:
+    """None for a bundled suite (found again by name on any machine), else the folder it came from."""
+    from .case import builtin_suites_dir
+
+    return None if suite.root.parent == builtin_suites_dir() else str(suite.root)
+
+
 def _keep_video(keep: bool | list[str], case_id: str) -> bool:
     if isinstance(keep, bool):
         return keep
@@ -169,7 +176,7 @@ def evaluate(adapter: AdapterSpec, suite: Suite, metrics: MetricSet, analyzer, c
         schema_version=SCHEMA_VERSION, run_id=run_id,
         harness={"version": __version__, "git_revision": git_revision()},
         suite={"name": suite.name, "version": suite.version, "hash": suite.content_hash, "n_cases": len(suite.cases),
-               "path": str(suite.root), "selected": [c.id for c in cases]},
+               "path": suite_path_for_results(suite), "selected": [c.id for c in cases]},
         model={"name": model_name, "adapter": adapter.adapter, "params": adapter.params},
         metrics=specs, backends={}, analysis=analysis, hardware=hardware_info(), started_at=started,
         config=cfg.config,
