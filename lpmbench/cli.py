@@ -302,6 +302,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"lpmbench {args.command}: configuration error: {e}", file=sys.stderr)
             return 2
         raise
+    except BrokenPipeError:  # output piped into `head` and the like
+        return 0
     except KeyboardInterrupt:
         print("interrupted: finished cases are saved; continue with --resume", file=sys.stderr)
         return 130

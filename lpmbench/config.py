@@ -47,7 +47,6 @@ def to_container(cfg) -> dict[str, Any]:
 
 def build(cfg, *, include: list[str] = (), resume: bool | None = None):
     """(suite, AdapterSpec, MetricSet, Analyzer, EvalConfig) from a composed configuration."""
-    from .analysis import AnalysisConfig, Analyzer
     from .case import load_suite
     from .plugins import load_metrics
     from .runner import EvalConfig

@@ -85,7 +85,7 @@ def faulty_server(behaviour):
             ws.send(P.text({"type": "ready", "protocol": P.PROTOCOL, "version": P.VERSION, "server": {}}))
             k = 0
             while True:
-                msg = ws.recv()
+                ws.recv()
                 if behaviour(ws, k) == "stop":
                     return
                 k += 1

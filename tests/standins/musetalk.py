@@ -2,7 +2,6 @@
 avatars from --inference_config; writes <result_dir>/<version>/avatars/<id>/vid_output/<clip>.mp4.
 Like the real one, it asks on stdin whether to re-create an avatar that already exists."""
 import argparse
-import os
 from pathlib import Path
 
 import yaml
