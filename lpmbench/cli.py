@@ -296,14 +296,17 @@ def main(argv: list[str] | None = None) -> int:
     except (SuiteError, RegistryError, FileExistsError, ValueError) as e:
         print(f"lpmbench {args.command}: error: {e}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # output piped into `head` and the like: stop quietly
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except Exception as e:
         # configuration mistakes (unknown key or option, missing value) are user errors, not crashes
         if type(e).__module__.split(".")[0] in ("hydra", "omegaconf"):
             print(f"lpmbench {args.command}: configuration error: {e}", file=sys.stderr)
             return 2
         raise
-    except BrokenPipeError:  # output piped into `head` and the like
-        return 0
     except KeyboardInterrupt:
         print("interrupted: finished cases are saved; continue with --resume", file=sys.stderr)
         return 130
