@@ -83,6 +83,17 @@ def run_label(runs: pd.DataFrame, run_id: str) -> str:
     return f"{r['model']} | {r['suite']} | {run_id}"
 
 
+def pick_protocol(cases: pd.DataFrame, key: str) -> tuple[str, pd.DataFrame]:
+    """A protocol selector (labelled with its suites) and the case rows of the chosen protocol."""
+    protocols = sorted(cases["protocol"].unique())
+
+    def label(p: str) -> str:
+        return f"{p[:8]} ({', '.join(sorted(cases.loc[cases['protocol'] == p, 'suite'].unique()))})"
+
+    protocol = st.selectbox("Protocol", protocols, key=key, format_func=label)
+    return protocol, cases[cases["protocol"] == protocol]
+
+
 def query_default(key: str, options: list[str]) -> int:
     """Index of the option named in the URL's query parameter ``key`` (0 when absent)."""
     v = st.query_params.get(key)

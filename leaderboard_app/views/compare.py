@@ -14,10 +14,7 @@ if data.empty:
     st.stop()
 
 cases = selected_cases(data, Filters())
-protocols = sorted(cases["protocol"].unique())
-protocol = st.selectbox("Protocol", protocols, key="cmp_protocol",
-                        format_func=lambda p: f"{p[:8]} ({', '.join(sorted(cases.loc[cases['protocol'] == p, 'suite'].unique()))})")
-pc = cases[cases["protocol"] == protocol]
+protocol, pc = ui.pick_protocol(cases, key="cmp_protocol")
 models = sorted(pc["model"].unique())
 if len(models) < 2:
     st.info("This protocol has a single model: nothing to compare.")

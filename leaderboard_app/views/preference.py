@@ -21,10 +21,7 @@ st.caption("Votes are stored in an SQLite file (set LPMBENCH_VOTES to use anothe
 st.text(str(store.path))
 
 cases = selected_cases(data, Filters())
-protocols = sorted(cases["protocol"].unique())
-protocol = st.selectbox("Protocol", protocols, key="pref_protocol",
-                        format_func=lambda p: f"{p[:8]} ({', '.join(sorted(cases.loc[cases['protocol'] == p, 'suite'].unique()))})")
-pc = cases[cases["protocol"] == protocol]
+protocol, pc = ui.pick_protocol(cases, key="pref_protocol")
 models = sorted(pc["model"].unique())
 lb = ui.get_table(Filters(protocols=(protocol,)), n_boot=0)  # point scores suffice here
 dims = list(lb.dims)
