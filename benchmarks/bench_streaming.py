@@ -4,8 +4,8 @@
     python benchmarks/bench_streaming.py --minutes 2 --speed 4 # a 2-minute case paced 4x faster than real time
     python benchmarks/bench_streaming.py --only loopback --model puppet --repeats 3
 
-1. overhead: a paced case (``--overhead-s``, default 20 s) with the cheap reference session; the
-   harness overhead per chunk as defined in lpmbench.streaming.replay (loop time minus waiting,
+1. overhead: a paced case (``--overhead-s``, default 20 s) with the cheap synthetic session; the
+   harness overhead per chunk as defined in lpmbench.streaming.driver (loop time minus waiting,
    session and encoder time), mean / p99 / max, and how late chunks were fed (feed lag).
 2. loopback: the same paced case in-process and through the WebSocket protocol to a server in a
    separate process (``python -m lpmbench.streaming.puppet_server``), ``--repeats`` times each;
@@ -45,11 +45,11 @@ def _lat(t) -> np.ndarray:
 
 
 def bench_overhead(root: Path, seconds: float, size: int) -> dict:
-    from lpmbench.streaming.reference import reference_session
-    from lpmbench.streaming.replay import run_stream
+    from lpmbench.streaming.synthetic_session import synthetic_session
+    from lpmbench.streaming.driver import run_stream
 
     case = _case(root, "overhead", seconds, size)
-    t = run_stream(lambda c: reference_session(c), case, root / "overhead.mp4", chunk_s=0.04, progress=True)
+    t = run_stream(lambda c: synthetic_session(c), case, root / "overhead.mp4", chunk_s=0.04, progress=True)
     return {"case_s": seconds, "size": size, "n_chunks": t.n_chunks, "overhead_ms_mean": t.overhead_ms_mean,
             "overhead_ms_p50": t.overhead_ms_p50, "overhead_cpu_ms_mean": t.overhead_cpu_ms_mean,
             "overhead_ms_p99": t.overhead_ms_p99, "overhead_ms_max": t.overhead_ms_max,
@@ -68,7 +68,7 @@ def _free_port() -> int:
 def start_server_process(model: str) -> tuple[subprocess.Popen, str]:
     """``python -m lpmbench.streaming.puppet_server`` on a free port; waits until it answers."""
     from lpmbench.adapters.base import AdapterError
-    from lpmbench.streaming.client import server_info
+    from lpmbench.streaming.remote import server_info
 
     port = _free_port()
     proc = subprocess.Popen([sys.executable, "-m", "lpmbench.streaming.puppet_server", "--port", str(port),
@@ -87,10 +87,10 @@ def start_server_process(model: str) -> tuple[subprocess.Popen, str]:
 
 
 def in_process_factory(model: str):
-    if model == "reference":
-        from lpmbench.streaming.reference import reference_session
+    if model == "synthetic":
+        from lpmbench.streaming.synthetic_session import synthetic_session
 
-        return lambda c: reference_session(c)
+        return lambda c: synthetic_session(c)
     from lpmbench.registry import ADAPTERS
 
     adapter = ADAPTERS.get(model)()
@@ -99,8 +99,8 @@ def in_process_factory(model: str):
 
 
 def bench_loopback(root: Path, seconds: float, size: int, model: str, repeats: int) -> dict:
-    from lpmbench.streaming.client import RemoteAdapter
-    from lpmbench.streaming.replay import run_stream
+    from lpmbench.streaming.remote import RemoteAdapter
+    from lpmbench.streaming.driver import run_stream
 
     case = _case(root, "loopback", seconds, size)
     local_src = in_process_factory(model)
@@ -133,8 +133,8 @@ def bench_memory(root: Path, minutes: float, speed: float, size: int) -> dict:
     import psutil
 
     from lpmbench.media import load_audio
-    from lpmbench.streaming.reference import reference_session
-    from lpmbench.streaming.replay import run_stream
+    from lpmbench.streaming.synthetic_session import synthetic_session
+    from lpmbench.streaming.driver import run_stream
 
     seconds = minutes * 60
     case = _case(root, "long", seconds, size)
@@ -153,7 +153,7 @@ def bench_memory(root: Path, minutes: float, speed: float, size: int) -> dict:
     th = threading.Thread(target=sample, daemon=True)
     rss_before = proc.memory_info().rss / 2**20
     th.start()
-    t = run_stream(lambda c: reference_session(c), case, root / "long.mp4", speed=speed, agent=agent,
+    t = run_stream(lambda c: synthetic_session(c), case, root / "long.mp4", speed=speed, agent=agent,
                    partner=partner, progress=True)
     stop.set()
     th.join()
@@ -172,7 +172,7 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--only", choices=["overhead", "loopback", "memory"], action="append")
     ap.add_argument("--overhead-s", type=float, default=20.0)
     ap.add_argument("--loopback-s", type=float, default=5.0)
-    ap.add_argument("--model", default="reference", help="reference (cheap built-in session) or a streaming adapter, e.g. puppet")
+    ap.add_argument("--model", default="synthetic", help="synthetic (cheap built-in session) or a streaming adapter, e.g. puppet")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--minutes", type=float, default=10.0)
     ap.add_argument("--speed", type=float, default=1.0, help="pacing speed-up of the memory run (1 = real time)")

@@ -1,21 +1,38 @@
-"""Generators run in a worker process owned by the runner, so that the runner, not the adapter,
-measures wall time and peak memory, enforces the per-case timeout, and survives a generator that
-crashes (even with a segfault) or hangs: the worker is killed and restarted for the next case."""
+"""Generators run in a worker process owned by the runner. The worker is the one owner of
+execution: it measures wall time and peak memory, enforces the per-case timeout, and survives a
+generator that crashes (even with a segfault) or hangs: the worker is killed and restarted for the
+next case. Adapters never time themselves, sample memory or kill anything.
+
+The process tree: the worker (``python -m lpmbench.worker FD PARENT_PID``) starts in its own
+session and process group, becomes the child subreaper of everything it starts (an orphan, even a
+double-forked daemon, is re-parented to it and stays in the tree), and dies with the harness: when
+its parent dies it is sent SIGTERM, kills its whole tree and exits. A timeout, a crash or
+:meth:`AdapterWorker.close` kills the whole tree and its process groups
+(:func:`lpmbench.procs.kill_tree`).
+
+Memory: ``peak_rss_mb`` is the peak resident memory of the worker's process tree during the case
+(sampled by the runner every 20 ms), ``peak_gpu_mb`` torch's CUDA peak inside the worker. A
+generator that runs elsewhere (``model=remote``: a server) reports its own memory
+(:meth:`~lpmbench.adapters.base.Adapter.reported_memory`); the worker keeps that and never
+substitutes the client's.
+"""
 from __future__ import annotations
 
+import os
+import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 import traceback
 from dataclasses import dataclass
-from pathlib import Path
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any
 
 from .case import Case
 from .metric_api import Timing
+from .procs import RssSampler, become_subreaper, cuda_peak_mb, die_with_parent, kill_tree, reap, reset_cuda_peak
 
 
 @dataclass
@@ -28,40 +45,28 @@ class AdapterSpec:
 
 
 def build_adapter(spec: AdapterSpec):
-    from .registry import ADAPTERS, include_file, load_object
+    from .registry import ADAPTERS, include_file
 
     for inc in spec.include:
         if inc.endswith(".py"):
             include_file(inc)
-    cls = load_object(spec.adapter) if ":" in spec.adapter else ADAPTERS.get(spec.adapter)
-    return cls(**spec.params)
+    return ADAPTERS.resolve(spec.adapter)(**spec.params)
 
 
 class GenerationFailed(RuntimeError):
+    """``kind``: setup_timeout, setup_error, crash, timeout, unsupported or error."""
+
     def __init__(self, kind: str, message: str, detail: str = ""):
         super().__init__(message)
         self.kind, self.message, self.detail = kind, message, detail
 
 
-def _peak_gpu_mb() -> float | None:
-    import sys
-
-    torch = sys.modules.get("torch")  # only if the generator imported torch
-    if torch is None or not torch.cuda.is_available():
-        return None
-    return torch.cuda.max_memory_allocated() / 2**20
-
-
 def _generate(adapter, case: Case, output: Path, stream: dict[str, Any] | None) -> Timing:
-    import sys
-
-    torch = sys.modules.get("torch")
-    if torch is not None and torch.cuda.is_available():
-        torch.cuda.reset_peak_memory_stats()
+    reset_cuda_peak()
     if stream is not None:
-        from .streaming.replay import run_stream
+        from .streaming.driver import run_stream
 
-        timing = run_stream(adapter, case, output, **stream)
+        timing: Timing = run_stream(adapter, case, output, **stream)
     else:
         t0 = time.perf_counter()
         adapter.generate(case, output)
@@ -69,13 +74,37 @@ def _generate(adapter, case: Case, output: Path, stream: dict[str, Any] | None) 
         # Offline generation hands over the whole video at once: the first frame is available
         # only when generation ends, so time to first frame equals the wall time.
         timing = Timing(wall_s=wall, ttff_s=wall, streaming=False, paced=False)
-        if not getattr(adapter, "timed", True):  # e.g. pre-generated videos: a file copy, not generation
-            timing = Timing(wall_s=None, ttff_s=None, streaming=False, paced=False)
-    timing.peak_gpu_mb = timing.peak_gpu_mb or _peak_gpu_mb()  # a remote server may report its own
+    if not getattr(adapter, "timed", True):  # e.g. pre-generated videos: a file copy, not generation
+        return Timing(streaming=False, paced=False)
+    reported = adapter.reported_memory()
+    if reported is None:  # the generator ran in this process tree: the runner fills peak_rss_mb
+        timing.peak_gpu_mb = cuda_peak_mb()
+        timing.memory_source = "worker"
+    else:
+        timing.peak_rss_mb = reported.get("peak_rss_mb")
+        timing.peak_gpu_mb = reported.get("peak_gpu_mb")
+        timing.memory_source = "server"
+        timing.notes = list(reported.get("notes") or []) or None
     return timing
 
 
-def _worker_main(conn: Connection) -> None:
+def _exit_with_tree(signum: int, _frame) -> None:
+    """The harness died (parent-death signal) or someone terminated the worker: take the tree along."""
+    kill_tree(os.getpid(), include_root=False)
+    os._exit(128 + signum)
+
+
+def _worker_main(conn: Connection, parent_pid: int) -> None:
+    become_subreaper()
+    signal.signal(signal.SIGTERM, _exit_with_tree)
+    die_with_parent(parent_pid, signal.SIGTERM)
+    try:
+        _serve(conn)
+    finally:
+        reap(kill_tree(os.getpid(), include_root=False))  # no straggler outlives the worker
+
+
+def _serve(conn: Connection) -> None:
     try:
         spec: AdapterSpec = conn.recv()
         adapter = build_adapter(spec)
@@ -98,15 +127,19 @@ def _worker_main(conn: Connection) -> None:
             if reason:
                 conn.send(("unsupported", reason))
                 continue
-            timing = _generate(adapter, case, Path(output), stream)
-            conn.send(("ok", timing))
+            conn.send(("ok", _generate(adapter, case, Path(output), stream)))
         except BaseException as e:
-            stderr = getattr(e, "stderr", "") or ""
-            conn.send(("error", f"{type(e).__name__}: {e}", traceback.format_exc() + (f"\n--- stderr ---\n{stderr}" if stderr else "")))
+            output_tail = getattr(e, "output", "") or ""
+            conn.send(("error", f"{type(e).__name__}: {e}", traceback.format_exc()
+                       + (f"\n--- program output (tail) ---\n{output_tail}" if output_tail else "")))
 
 
 class AdapterWorker:
-    """One generator process. ``run`` returns Timing or raises :class:`GenerationFailed`."""
+    """One generator process. ``run`` returns Timing or raises :class:`GenerationFailed`.
+
+    The worker dies with the thread that started it: create, start and run it from a thread that
+    outlives it (the runner's).
+    """
 
     def __init__(self, spec: AdapterSpec, *, setup_timeout_s: float = 600):
         self.spec = spec
@@ -118,9 +151,10 @@ class AdapterWorker:
     def start(self) -> dict[str, Any]:
         # A fresh interpreter (`python -m lpmbench.worker`) rather than multiprocessing's spawn:
         # nothing of the caller's __main__ is re-imported, no threads or CUDA state are inherited.
+        # Its own session: a Ctrl-C meant for the harness reaches the harness, which closes it.
         parent_sock, child_sock = socket.socketpair()
-        self.proc = subprocess.Popen([sys.executable, "-m", "lpmbench.worker", str(child_sock.fileno())],
-                                     pass_fds=[child_sock.fileno()], stdin=subprocess.DEVNULL)
+        self.proc = subprocess.Popen([sys.executable, "-m", "lpmbench.worker", str(child_sock.fileno()), str(os.getpid())],
+                                     pass_fds=[child_sock.fileno()], stdin=subprocess.DEVNULL, start_new_session=True)
         child_sock.close()
         self.conn = Connection(parent_sock.detach())
         self.conn.send(self.spec)
@@ -143,11 +177,11 @@ class AdapterWorker:
         return self.proc is not None and self.proc.poll() is None
 
     def run(self, case: Case, output: Path, timeout_s: float, stream: dict[str, Any] | None = None) -> Timing:
+        """Generate one case within ``timeout_s`` seconds (the one timeout of a case)."""
         if not self.alive():
             self.start()
         assert self.conn is not None and self.proc is not None
-        sampler = _RssSampler(self.proc.pid)
-        sampler.start()
+        sampler = RssSampler(self.proc.pid, tree=True).start()
         try:
             self.conn.send((case, str(output), stream))
             deadline = time.monotonic() + timeout_s
@@ -158,7 +192,7 @@ class AdapterWorker:
                     raise GenerationFailed("crash", f"generator process died (exit code {code}) while generating")
                 if time.monotonic() > deadline:
                     self.kill()
-                    raise GenerationFailed("timeout", f"generator exceeded the per-case timeout of {timeout_s:.0f} s and was killed")
+                    raise GenerationFailed("timeout", f"generator exceeded the per-case timeout of {timeout_s:g} s and was killed")
             try:
                 msg = self.conn.recv()
             except EOFError:
@@ -169,33 +203,23 @@ class AdapterWorker:
             peak = sampler.stop()
         if msg[0] == "ok":
             timing: Timing = msg[1]
-            timing.peak_rss_mb = peak
+            if timing.memory_source == "worker":
+                timing.peak_rss_mb = peak
             return timing
         if msg[0] == "unsupported":
             raise GenerationFailed("unsupported", msg[1])
         raise GenerationFailed("error", msg[1], msg[2])
 
     def kill(self) -> None:
-        """Kill the worker and every process it started (a command adapter's child)."""
+        """Kill the worker, every process it started, and their process groups."""
         if self.proc is None:
             return
-        try:
-            import psutil
-
-            procs = psutil.Process(self.proc.pid).children(recursive=True)
-        except Exception:
-            procs = []
-        for p in procs:
-            try:
-                p.kill()
-            except Exception:
-                pass
-        if self.proc.poll() is None:
-            self.proc.kill()
+        killed = kill_tree(self.proc.pid)
         try:
             self.proc.wait(5)
         except subprocess.TimeoutExpired:
             pass
+        reap(killed)
         if self.conn is not None:
             self.conn.close()
         self.proc = None
@@ -211,44 +235,5 @@ class AdapterWorker:
         self.kill()
 
 
-class _RssSampler:
-    """Peak resident memory (MB) of a process and its children, sampled every 20 ms."""
-
-    def __init__(self, pid: int, interval: float = 0.02):
-        self.pid, self.interval = pid, interval
-        self.peak = 0.0
-        self._stop = threading.Event()
-        self._t = threading.Thread(target=self._loop, daemon=True)
-
-    def _sample(self) -> None:
-        import psutil
-
-        try:
-            p = psutil.Process(self.pid)
-            rss = p.memory_info().rss
-            for c in p.children(recursive=True):
-                try:
-                    rss += c.memory_info().rss
-                except psutil.Error:
-                    pass
-            self.peak = max(self.peak, rss / 2**20)
-        except psutil.Error:
-            pass
-
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            self._sample()
-            self._stop.wait(self.interval)
-
-    def start(self) -> None:
-        self._t.start()
-
-    def stop(self) -> float | None:
-        self._stop.set()
-        self._t.join()
-        return round(self.peak, 1) if self.peak else None
-
-
-
-if __name__ == "__main__":  # the generator process: python -m lpmbench.worker FD
-    _worker_main(Connection(int(sys.argv[1])))
+if __name__ == "__main__":  # the generator process: python -m lpmbench.worker FD PARENT_PID
+    _worker_main(Connection(int(sys.argv[1])), int(sys.argv[2]))

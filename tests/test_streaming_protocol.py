@@ -10,21 +10,21 @@ import pytest
 from lpmbench.adapters.base import AdapterError, AudioChunk
 from lpmbench.media import probe
 from lpmbench.streaming import protocol as P
-from lpmbench.streaming.client import RemoteAdapter, server_info
-from lpmbench.streaming.reference import ReferenceSession, reference_session
-from lpmbench.streaming.replay import run_stream
+from lpmbench.streaming.remote import RemoteAdapter, server_info
+from lpmbench.streaming.synthetic_session import SyntheticSession, synthetic_session
+from lpmbench.streaming.driver import run_stream
 from lpmbench.streaming.server import start_server
 from standins.stream_cases import make_case
 
 
-def reference_factory(meta, refs):
+def synthetic_factory(meta, refs):
     n = int(round(meta["duration"] * meta["fps"]))
-    return ReferenceSession(refs[0], meta["fps"], meta["width"], meta["height"], n)
+    return SyntheticSession(refs[0], meta["fps"], meta["width"], meta["height"], n)
 
 
 @pytest.fixture(scope="module")
 def good_server():
-    with start_server(reference_factory, info={"name": "reference", "version": "1", "fingerprint": "abc"}) as srv:
+    with start_server(synthetic_factory, info={"name": "synthetic", "version": "1", "fingerprint": "abc"}) as srv:
         yield srv
 
 
@@ -49,9 +49,9 @@ def test_envelopes_round_trip_and_reject_garbage():
 def test_remote_matches_in_process_over_loopback(tmp_path, good_server):
     adapter = RemoteAdapter(url=good_server.url, frame_timeout_s=5)
     adapter.setup()
-    assert adapter.fingerprint() == "abc" and adapter.describe()["server"]["name"] == "reference"
+    assert adapter.fingerprint() == "abc" and adapter.describe()["server"]["name"] == "synthetic"
     case = make_case(tmp_path, "duplex_r", 2.0, mode="duplex")
-    local = run_stream(lambda c: reference_session(c), case, tmp_path / "local.mp4")
+    local = run_stream(lambda c: synthetic_session(c), case, tmp_path / "local.mp4")
     remote = run_stream(adapter, case, tmp_path / "remote.mp4")
     assert remote.n_frames == local.n_frames == 50
     assert remote.session_stats["peak_rss_mb"] > 0  # the server reports its own memory
@@ -174,7 +174,7 @@ def test_fault_server_sends_malformed_frames(tmp_path, kind):
 
 
 def test_session_exception_on_the_server_is_reported(tmp_path):
-    class Crashing(ReferenceSession):
+    class Crashing(SyntheticSession):
         def feed(self, chunk: AudioChunk):
             if chunk.t0 >= 0.2:
                 raise RuntimeError("CUDA out of memory (simulated by the test session)")
@@ -201,7 +201,7 @@ def test_no_server_and_version_mismatch(tmp_path):
     with pytest.raises(AdapterError, match="cannot connect to stream server"):
         server_info(f"ws://127.0.0.1:{port}", timeout=2)
     case = make_case(tmp_path, "v", 0.2)
-    with start_server(reference_factory) as srv:
+    with start_server(synthetic_factory) as srv:
         from websockets.sync.client import connect
 
         with connect(srv.url, compression=None, proxy=None) as ws:
@@ -217,12 +217,9 @@ def test_runner_records_a_dropped_case_and_goes_on(tmp_path):
     import soundfile as sf
 
     from conftest import write_suite
-    from lpmbench.case import load_suite
-    from lpmbench.config import make_analyzer
-    from lpmbench.plugins import load_metrics
+    from lpmbench.plan import build_plan
     from lpmbench.results import load_run
-    from lpmbench.runner import EvalConfig, evaluate
-    from lpmbench.worker import AdapterSpec
+    from lpmbench.runner import evaluate
     from standins.stream_cases import syllables
 
     (tmp_path / "suite" / "audio").mkdir(parents=True)
@@ -261,10 +258,10 @@ def test_runner_records_a_dropped_case_and_goes_on(tmp_path):
     srv = serve(handler, "127.0.0.1", 0, compression=None, max_queue=None, close_timeout=1)
     threading.Thread(target=srv.serve_forever, daemon=True).start()
     try:
-        cfg = EvalConfig(results_dir=tmp_path / "results", run_id="r", stream=True, paced=True, timeout_s=60)
-        spec = AdapterSpec("lpmbench.streaming.client:RemoteAdapter", {"url": _url(srv), "frame_timeout_s": 2})
-        run = load_run(evaluate(spec, load_suite(root), load_metrics(select=["realtime.*"]),
-                                make_analyzer({"cache_dir": str(tmp_path / "cache")}), cfg))
+        plan = build_plan(["model=remote", f"model.params.url={_url(srv)}", "model.params.frame_timeout_s=2",
+                           f"suite={root}", "run.id=r", f"run.results_dir={tmp_path / 'results'}", "run.stream=true",
+                           "run.timeout_s=60", f"analysis.cache_dir={tmp_path / 'cache'}", "metrics.select=[realtime.*]"])
+        run = load_run(evaluate(plan))
     finally:
         srv.shutdown()
     bad, good = run.cases["drop_me"], run.cases["fine"]

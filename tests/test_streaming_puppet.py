@@ -36,8 +36,8 @@ def puppet_server():
 def test_puppet_over_the_protocol_matches_in_process(tmp_path, puppet_server):
     from lpmbench.adapters.puppet import PuppetAdapter
     from lpmbench.case import load_suite
-    from lpmbench.streaming.client import RemoteAdapter
-    from lpmbench.streaming.replay import run_stream
+    from lpmbench.streaming.remote import RemoteAdapter
+    from lpmbench.streaming.driver import run_stream
 
     case = dataclasses.replace(load_suite("smoke").case("smoke_duplex"), duration=3.0)
     local = PuppetAdapter()
@@ -69,20 +69,17 @@ def test_paced_evaluation_of_the_puppet_server_on_the_smoke_suite(tmp_path, pupp
     """The runner, model=remote with run.stream=true: latency metrics for every case, within the
     tolerance of the in-process puppet run."""
     from lpmbench.case import load_suite
-    from lpmbench.config import make_analyzer
-    from lpmbench.plugins import load_metrics
+    from lpmbench.plan import build_plan
     from lpmbench.results import load_run
-    from lpmbench.runner import EvalConfig, evaluate
-    from lpmbench.worker import AdapterSpec
+    from lpmbench.runner import evaluate
 
     suite = load_suite("smoke")
-    metrics = load_metrics(select=["realtime.*"])
-    analyzer = make_analyzer({"cache_dir": str(tmp_path / "cache")})
     runs = {}
-    for name, spec in (("local", AdapterSpec("puppet", {})),
-                       ("remote", AdapterSpec("lpmbench.streaming.client:RemoteAdapter", {"url": puppet_server}))):
-        cfg = EvalConfig(results_dir=tmp_path / "results", run_id=name, stream=True, paced=True)
-        runs[name] = load_run(evaluate(spec, suite, metrics, analyzer, cfg))
+    for name, model in (("local", ["model=puppet"]), ("remote", ["model=remote", f"model.params.url={puppet_server}"])):
+        plan = build_plan([*model, "suite=smoke", f"run.id={name}", f"run.results_dir={tmp_path / 'results'}",
+                           "run.stream=true", "run.paced=true", f"analysis.cache_dir={tmp_path / 'cache'}",
+                           "metrics.select=[realtime.*]"])
+        runs[name] = load_run(evaluate(plan))
     for case in suite.cases:
         lo, re = runs["local"].cases[case.id], runs["remote"].cases[case.id]
         assert lo.status == re.status == "ok", (lo.error, re.error)

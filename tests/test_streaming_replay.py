@@ -1,4 +1,4 @@
-"""Paced replay (lpmbench.streaming.replay) and the realtime metrics, on real sessions and media."""
+"""Paced replay (lpmbench.streaming.driver) and the realtime metrics, on real sessions and media."""
 from __future__ import annotations
 
 import numpy as np
@@ -9,8 +9,8 @@ from lpmbench.features import Features
 from lpmbench.media import iter_frames, probe
 from lpmbench.metric_api import MetricContext, Timing
 from lpmbench.metrics import realtime as R
-from lpmbench.streaming.reference import reference_session
-from lpmbench.streaming.replay import due_chunk_index, run_stream
+from lpmbench.streaming.synthetic_session import synthetic_session
+from lpmbench.streaming.driver import due_chunk_index, run_stream
 from lpmbench.streaming.timing import frame_series, timing_from_record
 from standins.stream_cases import make_case
 
@@ -82,7 +82,7 @@ def test_paced_replay_times_frames_and_writes_the_video(tmp_path):
     sessions = []
 
     def factory(c):
-        sessions.append(reference_session(c))
+        sessions.append(synthetic_session(c))
         return sessions[-1]
 
     t = run_stream(factory, case, tmp_path / "out.mp4", chunk_s=0.04)
@@ -108,14 +108,14 @@ def test_paced_replay_times_frames_and_writes_the_video(tmp_path):
 def test_latency_and_stalls_expose_a_batching_and_a_slow_generator(tmp_path):
     case = make_case(tmp_path, "speak_b", 1.6)
     # emits frames in batches of 10 (400 ms): frame i waits for frame 10k+9's audio
-    t = run_stream(lambda c: reference_session(c, batch=10), case, tmp_path / "b.mp4")
+    t = run_stream(lambda c: synthetic_session(c, batch=10), case, tmp_path / "b.mp4")
     lat = np.array(t.frame_arrival_s) - np.array(t.frame_due_s)
     expected = (9 - np.arange(40) % 10) * 0.04
     assert np.abs(lat - expected).max() < 0.06
     m = _metrics(t)
     assert 0.12 <= m["realtime.latency_p50_s"] <= 0.3 and m["realtime.stall_ratio"] == 0.0
     # 60 ms of compute per 40 ms frame: falls behind real time, so frames stall
-    t = run_stream(lambda c: reference_session(c, work_s=0.06), case, tmp_path / "s.mp4")
+    t = run_stream(lambda c: synthetic_session(c, work_s=0.06), case, tmp_path / "s.mp4")
     m = _metrics(t)
     assert m["realtime.rtf"] > 1.3
     assert m["realtime.stall_ratio"] > 0.3
@@ -124,7 +124,7 @@ def test_latency_and_stalls_expose_a_batching_and_a_slow_generator(tmp_path):
 
 def test_unpaced_is_as_fast_as_possible_and_timing_survives_a_record(tmp_path):
     case = make_case(tmp_path, "duplex_u", 3.0, mode="duplex")
-    t = run_stream(lambda c: reference_session(c), case, tmp_path / "u.mp4", paced=False, chunk_s=0.1)
+    t = run_stream(lambda c: synthetic_session(c), case, tmp_path / "u.mp4", paced=False, chunk_s=0.1)
     assert not t.paced and t.n_frames == 75 and t.chunk_s == pytest.approx(0.1)
     assert t.wall_s < 2.0  # a 3 s case, fed without pacing
     assert _metrics(t)["realtime.fps"] > 40
@@ -144,7 +144,7 @@ def test_harness_memory_does_not_grow_with_case_length(tmp_path):
         agent = load_audio(case.agent_audio, duration=duration)
         partner = np.zeros_like(agent)
         tracemalloc.start()
-        run_stream(lambda c: reference_session(c), case, tmp_path / "l.mp4", paced=False, agent=agent,
+        run_stream(lambda c: synthetic_session(c), case, tmp_path / "l.mp4", paced=False, agent=agent,
                    partner=partner)
         _, p = tracemalloc.get_traced_memory()
         tracemalloc.stop()

@@ -1,14 +1,16 @@
 """The model-adapter interface: one interface for any generator, driven offline or streaming.
 
 An adapter turns a :class:`~lpmbench.case.Case` into frames. It knows nothing of metrics, and it
-does not time itself, guard against hangs or measure memory: the runner wraps every adapter with
-timing, timeouts, memory measurement and error capture.
+does not time itself, guard against hangs, measure memory or kill processes: the worker
+(:mod:`lpmbench.worker`) wraps every adapter with timing, the timeout, memory measurement, error
+capture and control of every process the adapter starts.
 
 Offline: ``generate(case, output)`` writes a video file (MP4) for the whole case.
-Streaming: ``open_stream(case)`` returns a :class:`StreamSession`; the harness feeds
-:class:`AudioChunk` objects (agent and partner audio, prompt events) and collects frames as they
-are returned. A streaming adapter gets offline generation for free (:meth:`Adapter.generate`
-feeds every chunk as fast as possible).
+Streaming: ``open_stream(case)`` returns a :class:`StreamSession` (frames returned by ``feed``)
+or an :class:`AsyncStreamSession` (frames arrive on their own, e.g. from a server); the streaming
+driver (:mod:`lpmbench.streaming.driver`) feeds :class:`AudioChunk` objects (agent and partner
+audio, prompt events) and collects frames as they come. A streaming adapter gets offline
+generation for free (:meth:`Adapter.generate` feeds every chunk as fast as possible).
 """
 from __future__ import annotations
 
@@ -51,6 +53,48 @@ class StreamSession:
         return []
 
 
+class AsyncStreamSession(StreamSession):
+    """A session whose frames arrive on their own (e.g. from a server), each with its arrival time.
+
+    ``send`` hands a chunk over without waiting for frames; ``poll(timeout)`` returns the frames
+    received so far as ``(perf_counter arrival time, RGB frame)``, waiting up to ``timeout`` for the
+    first; ``close_input`` says no more chunks come; ``done`` is True once the generator has sent
+    its last frame. Errors (disconnects, timeouts, malformed frames) raise :class:`AdapterError`
+    from ``poll``. ``feed``/``finish`` are provided for synchronous callers (offline generation).
+    """
+
+    done: bool = False
+
+    def send(self, chunk: AudioChunk) -> None:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def poll(self, timeout: float = 0.0) -> list[tuple[float, np.ndarray]]:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def close_input(self) -> None:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Release the connection/resources (idempotent)."""
+
+    def stats(self) -> dict[str, Any]:
+        """What the generator reported about the session (e.g. a server's memory)."""
+        return {}
+
+    def feed(self, chunk: AudioChunk) -> list[np.ndarray]:
+        self.send(chunk)
+        return [f for _, f in self.poll(0.0)]
+
+    def finish(self) -> list[np.ndarray]:
+        self.close_input()
+        out: list[np.ndarray] = []
+        while not self.done:
+            out.extend(f for _, f in self.poll(0.05))
+        out.extend(f for _, f in self.poll(0.0))
+        self.close()
+        return out
+
+
 class Adapter:
     """Base class of every generator adapter.
 
@@ -74,6 +118,13 @@ class Adapter:
 
     def supports(self, case: Case) -> str | None:
         """None when the case can be generated, else the reason it cannot (recorded per case)."""
+        return None
+
+    def reported_memory(self) -> dict[str, Any] | None:
+        """None (default): the generator runs inside the worker's process tree, which the worker
+        measures. A generator running elsewhere (a server) returns what it reported about the
+        last case instead: ``peak_rss_mb``, ``peak_gpu_mb`` (absent: not reported) and ``notes``
+        (figures dropped as implausible, and why)."""
         return None
 
     def describe(self) -> dict[str, Any]:

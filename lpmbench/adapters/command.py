@@ -12,8 +12,12 @@ scratch folder per case), ``{case_id}``, ``{mode}``, ``{fps}``, ``{duration}``, 
 
 When the program chooses its own output name, ``output_glob`` (relative to ``{workdir}`` or
 absolute, formatted with the same fields) finds the newest matching file, which is moved to the
-output. A non-zero exit, a timeout or a missing output raises :class:`CommandFailed` carrying the
-tail of the program's stderr, which the runner keeps in the case's error record.
+output. A non-zero exit or a missing output raises :class:`CommandFailed` carrying the tail of the
+program's stderr, which the runner keeps in the case's error record.
+
+The adapter describes the program (argv template, cwd, env, output discovery, modes) and runs it;
+it does not time it: the per-case limit is the worker's (``timeout_s`` of the model, or
+``run.timeout_s``), which kills the program with the worker.
 """
 from __future__ import annotations
 
@@ -32,9 +36,9 @@ from .base import Adapter, AdapterError
 
 
 class CommandFailed(AdapterError):
-    def __init__(self, message: str, stderr: str = ""):
+    def __init__(self, message: str, output: str = ""):
         super().__init__(message)
-        self.stderr = stderr
+        self.output = output  # the tail of what the program wrote
 
 
 class _Fields(dict):
@@ -47,18 +51,20 @@ class CommandAdapter(Adapter):
     version = "1"
 
     def __init__(self, argv: list[str] | None = None, cwd: str | None = None, env: dict[str, str] | None = None,
-                 timeout_s: float = 600.0, output_glob: str | None = None, modes: list[str] | None = None,
+                 output_glob: str | None = None, modes: list[str] | None = None,
                  python: str | None = None, vars: dict[str, Any] | None = None, silent_audio_for_missing: bool = True,
                  keep_workdir: bool = False, label: str | None = None, fingerprint_files: list[str] | None = None,
                  **config: Any):
-        super().__init__(argv=argv, cwd=cwd, env=env, timeout_s=timeout_s, output_glob=output_glob, modes=modes,
+        if "timeout_s" in config:
+            raise AdapterError("the command adapter does not time the program: set the limit on the model "
+                               "(model.timeout_s) or the run (run.timeout_s), not model.params.timeout_s")
+        super().__init__(argv=argv, cwd=cwd, env=env, output_glob=output_glob, modes=modes,
                          python=python, vars=vars, label=label, **config)
         if not argv or not isinstance(argv, (list, tuple)) or not all(isinstance(a, (str, int, float)) for a in argv):
             raise AdapterError("the command adapter needs argv: a list of strings (an argument-list template, no shell)")
         self.argv = [str(a) for a in argv]
         self.cwd = cwd
         self.env = {str(k): str(v) for k, v in (env or {}).items()}
-        self.timeout_s = float(timeout_s)
         self.output_glob = output_glob
         self.modes = list(modes) if modes else None
         self.python = python or sys.executable
@@ -113,12 +119,9 @@ class CommandAdapter(Adapter):
             env = {**os.environ, **self.env}
             try:
                 proc = subprocess.run(argv, cwd=self.cwd or workdir, env=env, capture_output=True, text=True,
-                                      timeout=self.timeout_s, stdin=subprocess.DEVNULL)
+                                      stdin=subprocess.DEVNULL)
             except FileNotFoundError:
                 raise CommandFailed(f"command not found: {argv[0]!r}") from None
-            except subprocess.TimeoutExpired as e:
-                err = e.stderr.decode(errors="replace") if isinstance(e.stderr, bytes) else (e.stderr or "")
-                raise CommandFailed(f"command timed out after {self.timeout_s:g} s: {argv[0]}", err[-4000:]) from None
             if proc.returncode != 0:
                 raise CommandFailed(f"command exited with code {proc.returncode}: {' '.join(argv)[:300]}", proc.stderr[-4000:])
             if self.output_glob:

@@ -17,15 +17,13 @@ class PythonAdapter(Adapter):
         super().__init__(target=target, params=params or {}, **config)
         if not target:
             raise AdapterError("the python adapter needs target='package.module:Class' or an entry-point name")
-        from ..registry import ADAPTERS, load_object
+        from ..registry import ADAPTERS
 
-        cls = load_object(target) if ":" in target else ADAPTERS.get(target)
-        if not (isinstance(cls, type) and issubclass(cls, Adapter)):
-            raise AdapterError(f"python adapter target {target!r} is not an lpmbench Adapter subclass")
-        self.inner = cls(**(params or {}))
+        self.inner = ADAPTERS.resolve(target)(**(params or {}))
         self.streaming = self.inner.streaming
         self.name = f"python:{getattr(self.inner, 'name', target)}"
         self.version = getattr(self.inner, "version", "0")
+        self.timed = getattr(self.inner, "timed", True)
 
     def setup(self) -> None:
         self.inner.setup()
@@ -35,6 +33,9 @@ class PythonAdapter(Adapter):
 
     def supports(self, case: Case) -> str | None:
         return self.inner.supports(case)
+
+    def reported_memory(self) -> dict[str, Any] | None:
+        return self.inner.reported_memory()
 
     def generate(self, case: Case, output: Path) -> None:
         self.inner.generate(case, output)

@@ -2,8 +2,9 @@
 
 Serves the puppet baseline (``lpmbench.adapters.puppet``) over the streaming protocol, so that
 ``model=remote`` can be checked against the in-process puppet. ``--adapter`` serves another
-registered streaming adapter; ``--adapter reference`` serves the built-in cheap reference session
-(no baseline needed: for protocol and harness checks).
+registered streaming adapter (a name or ``module:Class``); ``--adapter synthetic`` serves the
+synthetic session of :mod:`lpmbench.streaming.synthetic_session` (no baseline needed: for protocol
+and harness checks).
 """
 from __future__ import annotations
 
@@ -16,27 +17,29 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, default=8765)
     ap.add_argument("--adapter", default="puppet",
-                    help="registered adapter name or 'module:Class' (default: puppet); 'reference' for the "
-                         "built-in reference session")
-    ap.add_argument("--work-ms", type=float, default=0.0, help="reference session only: simulated compute per frame")
+                    help="registered adapter name or 'module:Class' (default: puppet); 'synthetic' for the "
+                         "synthetic session (tests, benchmarks)")
+    ap.add_argument("--work-ms", type=float, default=0.0, help="synthetic session only: simulated compute per frame")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     from .server import serve, serve_adapter
 
-    if args.adapter == "reference":
-        from .reference import ReferenceSession
+    if args.adapter == "synthetic":
+        from .synthetic_session import SyntheticSession
 
         def make_session(meta, refs):
             n = int(round(float(meta["duration"]) * float(meta.get("fps", 25))))
-            return ReferenceSession(refs[0], meta.get("fps", 25), meta.get("width", 512), meta.get("height", 512), n,
+            return SyntheticSession(refs[0], meta.get("fps", 25), meta.get("width", 512), meta.get("height", 512), n,
                                     work_s=args.work_ms / 1000)
 
-        serve(make_session, args.host, args.port, info={"name": "reference", "version": "1"})
+        serve(make_session, args.host, args.port, info={"name": "synthetic", "version": "1"})
         return
-    from ..registry import ADAPTERS, load_object
+    from ..registry import ADAPTERS, RegistryError
 
-    cls = load_object(args.adapter) if ":" in args.adapter else ADAPTERS.get(args.adapter)
-    adapter = cls()
+    try:
+        adapter = ADAPTERS.resolve(args.adapter)()
+    except RegistryError as e:
+        ap.error(str(e))
     if not adapter.streaming:
         ap.error(f"adapter {args.adapter!r} does not stream (no open_stream)")
     serve_adapter(adapter, args.host, args.port)

@@ -18,7 +18,7 @@ numpy, OpenCV and websockets (plus lpmbench itself) in the model's environment.
 from __future__ import annotations
 
 import logging
-import sys
+import os
 import tempfile
 import threading
 import traceback
@@ -28,38 +28,21 @@ from typing import Any, Callable
 import numpy as np
 
 from ..adapters.base import AudioChunk, StreamSession
+from ..procs import RssSampler, cuda_peak_mb, reset_cuda_peak
 from . import protocol as P
 
 log = logging.getLogger("lpmbench.streaming.server")
 SessionFactory = Callable[[dict[str, Any], list[np.ndarray]], StreamSession]
 
 
-class _Memory:
-    """Peak RSS of this process (sampled) and peak CUDA memory (torch's own counter) per session."""
-
-    def __init__(self) -> None:
-        self.peak_rss = 0.0
-        self._torch = None
-        if "torch" in sys.modules:
-            torch = sys.modules["torch"]
-            if torch.cuda.is_available():
-                self._torch = torch
-                torch.cuda.reset_peak_memory_stats()
-
-    def sample(self) -> None:
-        try:
-            import psutil
-
-            self.peak_rss = max(self.peak_rss, psutil.Process().memory_info().rss / 2**20)
-        except Exception:  # not measurable here: reported as absent
-            pass
-
-    def stats(self) -> dict[str, Any]:
-        self.sample()
-        out: dict[str, Any] = {"peak_rss_mb": self.peak_rss or None}
-        if self._torch is not None:
-            out["peak_gpu_mb"] = self._torch.cuda.max_memory_allocated() / 2**20
-        return out
+def _memory_stats(sampler: RssSampler) -> dict[str, Any]:
+    """The ``end`` message's ``stats``: peak RSS of this server's process tree during the session
+    (the same sampler the worker uses) and torch's CUDA peak."""
+    out: dict[str, Any] = {"peak_rss_mb": sampler.stop()}
+    gpu = cuda_peak_mb()
+    if gpu is not None:
+        out["peak_gpu_mb"] = gpu
+    return out
 
 
 def _send_frames(ws, frames: list[np.ndarray], index: int, seq: int, quality: int) -> int:
@@ -79,7 +62,7 @@ def handle_connection(ws, make_session: SessionFactory, info: dict[str, Any], *,
     """Run one protocol session on an open connection (one case)."""
     from websockets.exceptions import ConnectionClosed
 
-    session = None
+    session = sampler = None
     try:
         header, _ = P.unpack(ws.recv(timeout=hello_timeout_s))
         if header["type"] == "info":
@@ -99,12 +82,12 @@ def handle_connection(ws, make_session: SessionFactory, info: dict[str, Any], *,
             if h["type"] != "reference":
                 raise P.ProtocolError(f"expected reference image {i}, got {h['type']!r}")
             refs.append(P.decode_image(payload, f"reference image {i}"))
-        mem = _Memory()
+        reset_cuda_peak()
+        sampler = RssSampler(os.getpid(), tree=True).start()
         session = make_session(meta, refs)
         P.encode_jpeg(np.zeros((8, 8, 3), np.uint8))  # warm the encoder before the clock runs
         ws.send(P.text({"type": "ready", "protocol": P.PROTOCOL, "version": P.VERSION, "server": info}))
         index = 0
-        n_chunks = 0
         while True:
             header, payload = P.unpack(ws.recv())
             kind = header["type"]
@@ -112,12 +95,9 @@ def handle_connection(ws, make_session: SessionFactory, info: dict[str, Any], *,
                 seq, t0, agent, partner, events, last = P.unpack_chunk(header, payload)
                 index = _send_frames(ws, session.feed(AudioChunk(t0, agent, partner, events, last)), index, seq,
                                      jpeg_quality)
-                n_chunks += 1
-                if n_chunks % 25 == 1:
-                    mem.sample()
             elif kind == "finish":
                 index = _send_frames(ws, session.finish(), index, -1, jpeg_quality)
-                ws.send(P.text({"type": "end", "n_frames": index, "stats": mem.stats()}))
+                ws.send(P.text({"type": "end", "n_frames": index, "stats": _memory_stats(sampler)}))
                 return
             elif kind == "error":
                 log.warning("client reported an error: %s", header.get("message"))
@@ -134,6 +114,8 @@ def handle_connection(ws, make_session: SessionFactory, info: dict[str, Any], *,
         log.exception("session failed")
         _try_send_error(ws, "session", f"{type(e).__name__}: {e}", traceback.format_exc(limit=5)[-2000:])
     finally:
+        if sampler is not None:
+            sampler.stop()
         close = getattr(session, "close", None)
         if callable(close):
             try:

@@ -26,7 +26,7 @@ class StreamTiming(Timing):
     jitter_buffer_s: float | None = None
     open_s: float | None = None  # request -> session ready
     n_chunks: int | None = None
-    overhead_ms_mean: float | None = None  # harness overhead per chunk, wall time (see lpmbench.streaming.replay)
+    overhead_ms_mean: float | None = None  # harness overhead per chunk, wall time (see lpmbench.streaming.driver)
     overhead_ms_p50: float | None = None
     overhead_cpu_ms_mean: float | None = None  # the same in CPU time of the feeding thread (no preemption)
     overhead_ms_p99: float | None = None

@@ -31,7 +31,7 @@ def render(reference: str, audio: str | None, out: Path, fps: float = 25.0, size
            n_frames: int | None = None) -> Path:
     """The reference image with a mouth that opens with the audio level, audio muxed in."""
     from lpmbench.media import VideoWriter, load_audio, load_image
-    from lpmbench.streaming.reference import ReferenceSession
+    from lpmbench.streaming.synthetic_session import SyntheticSession
     from lpmbench.adapters.base import AudioChunk
 
     img = load_image(require_file(reference, "source image"))
@@ -40,7 +40,7 @@ def render(reference: str, audio: str | None, out: Path, fps: float = 25.0, size
         n_frames = int(round(len(samples) / 16000 * fps)) if samples is not None else int(fps)
     if samples is None:
         samples = np.zeros(int(round(n_frames / fps * 16000)), np.float32)
-    s = ReferenceSession(img, fps, size, size, n_frames)
+    s = SyntheticSession(img, fps, size, size, n_frames)
     frames = s.feed(AudioChunk(0.0, samples, np.zeros_like(samples))) + s.finish()
     out.parent.mkdir(parents=True, exist_ok=True)
     with VideoWriter(out, fps, size, size, audio=samples if audio else None) as w:

@@ -1,9 +1,11 @@
-"""Client side of the streaming protocol: the ``remote`` adapter (a generator in another process).
+"""The client adapter of the streaming protocol: ``remote``, a generator in another process.
 
-``model=remote model.url=ws://127.0.0.1:8765`` (conf/model/remote.yaml) drives any server built with
-:mod:`lpmbench.streaming.server`. Every failure of the server (refused or dropped connection, a stall
-past a timeout, a malformed message, an error it reports) raises :class:`AdapterError` with a clear
-message: the runner records it for that case and goes on with the next.
+``model=remote model.params.url=ws://127.0.0.1:8765`` (conf/model/remote.yaml) drives any server
+built with :mod:`lpmbench.streaming.server`. The server reports its own memory; the worker records
+that (:meth:`RemoteAdapter.reported_memory`), never the client's. Every failure of the server
+(refused or dropped connection, a stall past a timeout, a malformed message, an error it reports)
+raises :class:`AdapterError` with a clear message: the runner records it for that case and goes on
+with the next.
 """
 from __future__ import annotations
 
@@ -15,10 +17,9 @@ from typing import Any
 
 import numpy as np
 
-from ..adapters.base import Adapter, AdapterError, AudioChunk
+from ..adapters.base import Adapter, AdapterError, AsyncStreamSession, AudioChunk
 from ..case import Case
 from . import protocol as P
-from .replay import AsyncStreamSession
 
 _WAKE = object()  # queued by the receiver to wake a waiting poll (error or end)
 
@@ -245,6 +246,7 @@ class RemoteAdapter(Adapter):
                          max_message_mb=max_message_mb, **config)
         self.url = url
         self.server_info: dict[str, Any] = {}
+        self._last: RemoteSession | None = None  # the latest case's session: its server's memory
 
     def setup(self) -> None:
         """Ask the server who it is (``info``): fails early, with the URL, when nothing listens."""
@@ -262,16 +264,23 @@ class RemoteAdapter(Adapter):
 
     def generate(self, case: Case, output: Path) -> None:
         """Offline: stream the case as fast as possible (the connection is closed even on errors)."""
-        from .replay import run_stream
+        from .driver import run_stream
 
         run_stream(self, case, output, paced=False)
 
+    def reported_memory(self) -> dict[str, Any]:
+        """The server's own figures for the latest case (the client's memory is not the generator's)."""
+        return self._last.stats() if self._last is not None else {}
+
     def open_stream(self, case: Case) -> RemoteSession:
         c = self.config
-        return RemoteSession(self.url, case, connect_timeout_s=float(c["connect_timeout_s"]),
-                             ready_timeout_s=float(c["ready_timeout_s"]),
-                             first_frame_timeout_s=float(c["first_frame_timeout_s"]),
-                             frame_timeout_s=float(c["frame_timeout_s"]), max_message_mb=float(c["max_message_mb"]))
+        self._last = None
+        self._last = RemoteSession(self.url, case, connect_timeout_s=float(c["connect_timeout_s"]),
+                                   ready_timeout_s=float(c["ready_timeout_s"]),
+                                   first_frame_timeout_s=float(c["first_frame_timeout_s"]),
+                                   frame_timeout_s=float(c["frame_timeout_s"]),
+                                   max_message_mb=float(c["max_message_mb"]))
+        return self._last
 
 
 def server_info(url: str, timeout: float = 10.0) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""A cheap, causal reference stream session: the reference image with a mouth driven by the audio.
+"""A synthetic stream session for tests and benchmarks: the reference image with a mouth driven by
+the audio, cheap and causal.
 
 It is no generator worth scoring; it exists so the streaming harness, the protocol and the
 benchmarks can be exercised without a model: it emits frame ``i`` as soon as the audio up to the
@@ -27,7 +28,7 @@ def fit_image(img: np.ndarray, width: int, height: int) -> np.ndarray:
     return np.ascontiguousarray(r[y : y + height, x : x + width])
 
 
-class ReferenceSession(StreamSession):
+class SyntheticSession(StreamSession):
     """Emit ``fps`` frames per second of audio received, mouth opening = agent RMS of the frame."""
 
     def __init__(self, reference: np.ndarray, fps: float, width: int, height: int, n_frames: int | None = None,
@@ -86,9 +87,9 @@ class ReferenceSession(StreamSession):
         return out
 
 
-def reference_session(case, work_s: float = 0.0, batch: int = 1) -> ReferenceSession:
-    """A :class:`ReferenceSession` for a case (its first reference image, size, fps, length)."""
+def synthetic_session(case, work_s: float = 0.0, batch: int = 1) -> SyntheticSession:
+    """A :class:`SyntheticSession` for a case (its first reference image, size, fps, length)."""
     from ..media import load_image
 
-    return ReferenceSession(load_image(case.reference), case.fps, case.width, case.height, case.n_frames,
+    return SyntheticSession(load_image(case.reference), case.fps, case.width, case.height, case.n_frames,
                             work_s=work_s, batch=batch)

@@ -1,4 +1,11 @@
-"""Paced duplex replay: play a case into a streaming generator in real time and time every frame.
+"""The streaming driver (paced duplex replay): play a case into a stream session in real time and
+time every frame.
+
+One loop drives every session: a synchronous :class:`~lpmbench.adapters.base.StreamSession`
+(frames returned by ``feed``) is wrapped in the :class:`~lpmbench.adapters.base.AsyncStreamSession`
+interface (frames stamped when ``feed`` returns them), so pacing, feeding, collection and the
+bookkeeping below exist once. The driver measures time only: memory belongs to the worker
+(:mod:`lpmbench.worker`), and a remote server's own figures arrive in ``session_stats``.
 
 Clock and definitions (all times in seconds on ``time.perf_counter``):
 
@@ -17,7 +24,7 @@ Clock and definitions (all times in seconds on ``time.perf_counter``):
   spent waiting for the schedule (sleep / waiting poll), inside the session (``feed``, ``send``,
   ``poll``) and handing frames to the video writer (a queue; encoding runs on its own thread).
   It is what the harness itself adds: slicing, event dispatch, timestamps, due bookkeeping,
-  memory sampling, progress. Reported as mean / p50 / p99 / max of wall time, and as the mean of
+  progress. Reported as mean / p50 / p99 / max of wall time, and as the mean of
   the feeding thread's CPU time over the same spans (``overhead_cpu_ms_mean``), which a busy
   machine's preemption does not inflate. Budget: < 1 ms per 40 ms chunk.
 
@@ -35,7 +42,8 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
-from ..adapters.base import Adapter, AdapterError, AudioChunk, StreamSession, case_audio, iter_chunks
+from ..adapters.base import (Adapter, AdapterError, AsyncStreamSession, AudioChunk, StreamSession, case_audio,
+                              iter_chunks)
 from ..case import AUDIO_RATE, Case
 from .timing import StreamTiming
 
@@ -43,45 +51,43 @@ clock = time.perf_counter
 cpu = time.thread_time  # CPU time of the feeding thread: harness overhead without preemption
 
 
-class AsyncStreamSession(StreamSession):
-    """A session whose frames arrive on their own (e.g. from a server), each with its arrival time.
+class _SyncSession(AsyncStreamSession):
+    """A synchronous session behind the asynchronous interface: the frames ``feed``/``finish``
+    return are stamped on return; nothing arrives on its own, so a waiting ``poll`` just sleeps."""
 
-    ``send`` hands a chunk over without waiting for frames; ``poll(timeout)`` returns the frames
-    received so far as ``(perf_counter arrival time, RGB frame)``, waiting up to ``timeout`` for the
-    first; ``close_input`` says no more chunks come; ``done`` is True once the generator has sent
-    its last frame. Errors (disconnects, timeouts, malformed frames) raise :class:`AdapterError`
-    from ``poll``. ``feed``/``finish`` are provided for synchronous callers (offline generation).
-    """
+    def __init__(self, session: StreamSession):
+        self.session = session
+        self._ready: list[tuple[float, np.ndarray]] = []
+        self.done = False
 
-    done: bool = False
+    def _stamp(self, frames: list[np.ndarray]) -> None:
+        t = clock()
+        # a copy: a session may reuse its output buffer while the frame waits to be encoded
+        self._ready.extend((t, np.array(f, copy=True) if isinstance(f, np.ndarray) else f) for f in frames)
 
-    def send(self, chunk: AudioChunk) -> None:  # pragma: no cover - interface
-        raise NotImplementedError
+    def send(self, chunk: AudioChunk) -> None:
+        self._stamp(self.session.feed(chunk))
 
-    def poll(self, timeout: float = 0.0) -> list[tuple[float, np.ndarray]]:  # pragma: no cover - interface
-        raise NotImplementedError
+    def poll(self, timeout: float = 0.0) -> list[tuple[float, np.ndarray]]:
+        if not self._ready:
+            if timeout > 0:
+                time.sleep(timeout)
+            return []
+        out, self._ready = self._ready, []
+        return out
 
-    def close_input(self) -> None:  # pragma: no cover - interface
-        raise NotImplementedError
+    def close_input(self) -> None:
+        self._stamp(self.session.finish())
+        self.done = True
 
     def close(self) -> None:
-        """Release the connection/resources (idempotent)."""
+        close = getattr(self.session, "close", None)
+        if callable(close):
+            close()
 
     def stats(self) -> dict[str, Any]:
-        return {}
-
-    def feed(self, chunk: AudioChunk) -> list[np.ndarray]:
-        self.send(chunk)
-        return [f for _, f in self.poll(0.0)]
-
-    def finish(self) -> list[np.ndarray]:
-        self.close_input()
-        out: list[np.ndarray] = []
-        while not self.done:
-            out.extend(f for _, f in self.poll(0.05))
-        out.extend(f for _, f in self.poll(0.0))
-        self.close()
-        return out
+        stats = getattr(self.session, "stats", None)
+        return dict(stats()) if callable(stats) else {}
 
 
 def due_chunk_index(i: np.ndarray | int, fps: float, chunk_s: float, n_chunks: int) -> np.ndarray:
@@ -159,21 +165,14 @@ class _BackgroundWriter:
             raise self.error
 
 
-def _open(adapter_or_factory: Adapter | Callable[[Case], StreamSession], case: Case) -> StreamSession:
+def _open(adapter_or_factory: Adapter | Callable[[Case], StreamSession], case: Case) -> AsyncStreamSession:
     if isinstance(adapter_or_factory, Adapter):
         if not adapter_or_factory.streaming:
             raise AdapterError(f"adapter {adapter_or_factory.name!r} does not stream (streaming=False)")
-        return adapter_or_factory.open_stream(case)
-    return adapter_or_factory(case)
-
-
-def _rss_mb() -> float | None:
-    try:
-        import psutil
-
-        return psutil.Process().memory_info().rss / 2**20
-    except Exception:  # psutil missing or not permitted: memory is simply not measured
-        return None
+        session = adapter_or_factory.open_stream(case)
+    else:
+        session = adapter_or_factory(case)
+    return session if isinstance(session, AsyncStreamSession) else _SyncSession(session)
 
 
 def run_stream(adapter_or_session_factory: Adapter | Callable[[Case], StreamSession], case: Case, output: Path, *,
@@ -212,8 +211,8 @@ def run_stream(adapter_or_session_factory: Adapter | Callable[[Case], StreamSess
     excl = [0.0, 0.0]  # wall, CPU seconds of this chunk spent waiting, in the session or the writer
     bar = _Progress(progress, n_chunks, f"stream {case.id}")
 
-    def take(items: list[tuple[float, np.ndarray]]) -> None:
-        t, c = clock(), cpu()
+    def take(items: list[tuple[float, np.ndarray]], t: float, c: float) -> None:
+        """Hand frames to the writer; ``t``/``c`` (wall/CPU) started the session call that got them."""
         for t_arr, frame in items:
             if frame is None or getattr(frame, "ndim", 0) != 3:
                 raise AdapterError(f"case {case.id!r}: session returned a non-image frame #{len(arrivals)}")
@@ -226,8 +225,7 @@ def run_stream(adapter_or_session_factory: Adapter | Callable[[Case], StreamSess
                 raise AdapterError(f"case {case.id!r}: frame #{len(arrivals)} is {frame.shape[1]}x{frame.shape[0]}, "
                                    f"earlier frames were {writer[0].width}x{writer[0].height}")
             arrivals.append(t_arr - T0)
-            # a copy: a session may reuse its output buffer while the frame waits to be encoded
-            writer[0].write(frame if is_async else np.array(frame, copy=True))
+            writer[0].write(frame)
         excl[0] += clock() - t
         excl[1] += cpu() - c
 
@@ -235,71 +233,39 @@ def run_stream(adapter_or_session_factory: Adapter | Callable[[Case], StreamSess
     # first frame if the generator's frames have another size than the case asks for
     mux = agent if case.agent_audio else None
     writer.append(_BackgroundWriter(VideoWriter(output, fps, case.width, case.height, audio=mux)))
-    peak_rss = _rss_mb()  # also imports psutil now rather than inside the first chunk
     t_request = T0 = clock()
-    session: StreamSession | None = None
-    is_async = finished = False
+    session: AsyncStreamSession | None = None
+    finished = False
     try:
         session = _open(adapter_or_session_factory, case)
         T0 = clock()
-        is_async = isinstance(session, AsyncStreamSession)
         for k in range(n_chunks):
             it0, ic0 = clock(), cpu()
             excl[0] = excl[1] = 0.0
             chunk = next(chunk_iter, None)
             if chunk is None:
                 break
-            if paced:
+            if paced:  # wait for the schedule, collecting the frames that arrive meanwhile
                 target = T0 + k * period
-                while True:
-                    now = clock()
-                    if now >= target:
-                        break
+                while (now := clock()) < target:
                     c = cpu()
-                    if is_async:
-                        got = session.poll(target - now)
-                        excl[0] += clock() - now
-                        excl[1] += cpu() - c
-                        take(got)
-                    else:
-                        time.sleep(target - now)
-                        excl[0] += clock() - now
-                        excl[1] += cpu() - c
-            c = cpu()
-            t_feed = clock()
+                    take(session.poll(target - now), now, c)
+            c, t_feed = cpu(), clock()
             feed_times.append(t_feed - T0)
-            if is_async:
-                session.send(chunk)
-                got = session.poll(0.0)
-                excl[0] += clock() - t_feed
-                excl[1] += cpu() - c
-                take(got)
-            else:
-                frames = session.feed(chunk)
-                t_arr = clock()
-                excl[0] += t_arr - t_feed
-                excl[1] += cpu() - c
-                take([(t_arr, f) for f in frames])
-            if k % 25 == 0:  # ~1 s at 40 ms chunks: cheap enough to count as harness overhead
-                rss = _rss_mb()
-                peak_rss = max(peak_rss or 0.0, rss) if rss is not None else peak_rss
+            session.send(chunk)
+            take(session.poll(0.0), t_feed, c)
             overheads.append(clock() - it0 - excl[0])
             overheads_cpu.append(cpu() - ic0 - excl[1])
             bar.update(k + 1)
-        if is_async:
-            session.close_input()
-            while not session.done:
-                take(session.poll(0.05))
-            take(session.poll(0.0))
-        else:
-            frames = session.finish()
-            t_arr = clock()
-            take([(t_arr, f) for f in frames])
+        session.close_input()
+        while not session.done:
+            take(session.poll(0.05), clock(), cpu())
+        take(session.poll(0.0), clock(), cpu())
         finished = True
     finally:
         t_end = clock()
         bar.close()
-        if is_async:
+        if session is not None:
             session.close()
         for w in writer:
             try:
@@ -323,13 +289,10 @@ def run_stream(adapter_or_session_factory: Adapter | Callable[[Case], StreamSess
         due = np.asarray(feed_times)[j]
         lag = None
     ov = np.asarray(overheads) * 1e3
-    stats = session.stats() if hasattr(session, "stats") else {}
-    rss = _rss_mb()
-    peak_rss = max(peak_rss or 0.0, rss) if rss is not None else peak_rss
+    stats = session.stats() if session is not None else {}
     return StreamTiming(
         wall_s=t_end - t_request, ttff_s=T0 - t_request + arrivals[0], n_frames=n_frames,
-        video_duration_s=n_frames / fps, peak_rss_mb=stats.get("peak_rss_mb", peak_rss),
-        peak_gpu_mb=stats.get("peak_gpu_mb"), streaming=True, paced=paced,
+        video_duration_s=n_frames / fps, streaming=True, paced=paced,
         frame_arrival_s=list(arrivals), frame_due_s=[float(x) for x in due],
         chunk_s=chunk_s, speed=speed, jitter_buffer_s=jitter_buffer_s, open_s=T0 - t_request, n_chunks=n_fed,
         overhead_ms_mean=float(ov.mean()) if len(ov) else None,

@@ -1,10 +1,11 @@
-"""Launch helper for command presets whose tool reads its inputs from a config file or picks its
-own output path (``lpmbench/conf/model/*.yaml``): write the per-case config, run the tool, collect
-its output. Runs with the harness's Python (stdlib + PyYAML); the tool runs with its own.
+"""The offline launcher of the command presets whose tool reads its inputs from a config file or
+picks its own output path (``lpmbench/conf/model/*.yaml``): write the per-case config, run the
+tool, collect its output. Runs with the harness's Python (stdlib + PyYAML); the tool runs with its
+own. It times nothing: the worker's timeout kills the launcher and the tool with it.
 
 ::
 
-    python -m lpmbench.streaming.launch \\
+    python -m lpmbench.adapters.launcher \\
         [--template configs/inference/test.yaml] [--config-out CASE.yaml] \\
         [--set task_0.video_path=/ref.png ...] [--replace-map test_cases /ref.png /audio.wav] \\
         [--remove results/realtime/v15/avatars/lpmbench] \\
@@ -82,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit("launch: put the tool's command after '--'")
     i = argv.index("--")
     ours, tool = argv[:i], argv[i + 1 :]
-    ap = argparse.ArgumentParser(prog="python -m lpmbench.streaming.launch")
+    ap = argparse.ArgumentParser(prog="python -m lpmbench.adapters.launcher")
     ap.add_argument("--template", type=Path)
     ap.add_argument("--config-out", type=Path)
     ap.add_argument("--set", action="append", default=[])
