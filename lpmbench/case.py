@@ -48,7 +48,36 @@ STYLES = ("photoreal", "stylized", "non_humanoid")
 # The action vocabulary of METRICS.md (text_control.adherence); each has a landmark/pose detector.
 ACTIONS = ("nod", "shake_head", "smile", "raise_eyebrows", "look_left", "look_right", "close_eyes")
 AUDIO_RATE = 16000  # every audio signal inside lpmbench is mono float32 at this rate
-_ID_RE = re.compile(r"^[A-Za-z0-9_.-]+$")
+# Ids of cases, characters and suites become file and folder names (videos/<case>.mp4, the default
+# run id <model>-<suite>-<time>): letters, digits, '_', '.', '-', not starting with '.' or '-'.
+_ID_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+MAX_MANIFEST_BYTES = 16 * 2**20  # a suite.yaml larger than this is refused before parsing
+MAX_YAML_ALIASES = 1000  # alias references allowed in a suite.yaml (an alias bomb has millions)
+
+
+def valid_id(value: Any) -> bool:
+    """Whether ``value`` can name a case, character, suite or run (see ``_ID_RE``)."""
+    return isinstance(value, str) and bool(_ID_RE.match(value)) and value not in (".", "..")
+
+
+def load_yaml_bounded(text: str, where: str) -> Any:
+    """``yaml.safe_load`` with a bound on alias references, so a YAML "billion laughs" fails at
+    once with one clear error instead of exhausting memory."""
+
+    class _Loader(yaml.SafeLoader):
+        aliases = 0
+
+        def compose_node(self, parent, index):  # type: ignore[override]
+            if self.check_event(yaml.events.AliasEvent):
+                _Loader.aliases += 1
+                if _Loader.aliases > MAX_YAML_ALIASES:
+                    raise SuiteError(f"{where}: more than {MAX_YAML_ALIASES} YAML aliases: refused (an alias bomb?)")
+            return super().compose_node(parent, index)
+
+    try:
+        return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as e:
+        raise SuiteError(f"{where}: not valid YAML: {e}") from None
 
 
 class SuiteError(ValueError):
@@ -154,32 +183,20 @@ def builtin_suites_dir() -> Path:
     return Path(p.__file__).resolve().parent
 
 
-def list_suites(extra_dirs: list[Path] | None = None) -> dict[str, Path]:
-    dirs = [builtin_suites_dir(), *(extra_dirs or [])]
-    found: dict[str, Path] = {}
-    for d in dirs:
-        for m in sorted(Path(d).glob("*/suite.yaml")):
-            found.setdefault(m.parent.name, m.parent)
-    return found
-
-
 def resolve_suite_path(name_or_path: str | Path) -> Path:
+    """A suite folder: a folder (or its suite.yaml), else a registered suite name
+    (:data:`lpmbench.registry.SUITES`: the bundled ones and the ``lpmbench.suites`` entry points)."""
+    from .registry import SUITES, RegistryError
+
     p = Path(name_or_path)
     if p.is_file() and p.name.endswith((".yaml", ".yml")):
         return p.parent
     if (p / "suite.yaml").is_file():
         return p
-    suites = list_suites()
-    if str(name_or_path) in suites:
-        return suites[str(name_or_path)]
-    import difflib
-
-    close = difflib.get_close_matches(str(name_or_path), list(suites), n=3)
-    hint = f" Did you mean {', '.join(close)}?" if close else ""
-    raise SuiteError(
-        f"unknown suite {str(name_or_path)!r}: not a folder with suite.yaml and not a bundled suite "
-        f"(bundled: {', '.join(suites) or 'none'}).{hint}"
-    )
+    try:
+        return SUITES.get(str(name_or_path))
+    except RegistryError as e:
+        raise SuiteError(f"{e} (not a folder with a suite.yaml either)") from None
 
 
 def _sha256_file(path: Path, h: "hashlib._Hash") -> None:
@@ -201,14 +218,22 @@ def _inside(root: Path, rel: str, where: str) -> Path:
     return p
 
 
-def _num(value: Any, where: str, *, positive: bool = False) -> float:
+def _num(value: Any, where: str, *, positive: bool = False, at_most: float | None = None) -> float:
+    if isinstance(value, bool):
+        raise SuiteError(f"{where}: expected a number, got {value!r}")
     try:
         v = float(value)
     except (TypeError, ValueError):
         raise SuiteError(f"{where}: expected a number, got {value!r}") from None
     if v != v or v in (float("inf"), float("-inf")) or (positive and v <= 0) or v < 0:
         raise SuiteError(f"{where}: must be {'> 0' if positive else '>= 0'}, got {value!r}")
+    if at_most is not None and v > at_most:
+        raise SuiteError(f"{where}: must be at most {at_most:g}, got {value!r}")
     return v
+
+
+MAX_CASE_S = 4 * 3600.0  # a case longer than four hours is a typo, not a benchmark case
+MAX_FPS = 240.0
 
 
 def audio_duration(path: Path) -> float:
@@ -223,20 +248,33 @@ def load_suite(name_or_path: str | Path, *, check_audio: bool = True) -> Suite:
     root = resolve_suite_path(name_or_path).resolve()
     manifest = root / "suite.yaml"
     try:
-        data = yaml.safe_load(manifest.read_text(encoding="utf-8"))
-    except yaml.YAMLError as e:
-        raise SuiteError(f"{manifest}: not valid YAML: {e}") from None
+        size = manifest.stat().st_size
+        if size > MAX_MANIFEST_BYTES:
+            raise SuiteError(f"{manifest}: {size / 2**20:.0f} MB is larger than the {MAX_MANIFEST_BYTES >> 20} MB a suite.yaml may be")
+        text = manifest.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise SuiteError(f"{manifest}: cannot read it: {e}") from None
+    data = load_yaml_bounded(text, str(manifest))
     if not isinstance(data, dict):
         raise SuiteError(f"{manifest}: expected a mapping at the top level")
-    name = str(data.get("name") or root.name)
+    name = data.get("name", root.name)
+    if not valid_id(name):
+        raise SuiteError(f"{manifest}, field 'name': {name!r} is not a valid suite name "
+                         "(letters, digits, '_', '.', '-'; it names folders)")
     unknown_top = set(data) - {"name", "version", "description", "characters", "cases", "assets", "defaults"}
     if unknown_top:
         raise SuiteError(f"{manifest}: unknown top-level field(s) {sorted(unknown_top)}")
 
     referenced: set[Path] = set()
     characters: dict[str, Character] = {}
-    for cid, c in (data.get("characters") or {}).items():
+    raw_chars = data.get("characters") or {}
+    if not isinstance(raw_chars, dict):
+        raise SuiteError(f"suite {name!r}, field 'characters': expected a mapping of character id -> "
+                         f"{{style, references, ...}}, got a {type(raw_chars).__name__}")
+    for cid, c in raw_chars.items():
         where = f"suite {name!r}, character {cid!r}"
+        if not valid_id(cid):
+            raise SuiteError(f"{where}: not a valid character id (letters, digits, '_', '.', '-')")
         if not isinstance(c, dict):
             raise SuiteError(f"{where}: expected a mapping")
         style = c.get("style")
@@ -252,20 +290,26 @@ def load_suite(name_or_path: str | Path, *, check_audio: bool = True) -> Suite:
         characters[cid] = Character(cid, style, paths, str(c.get("source", "")), str(c.get("license", "")))
 
     defaults = data.get("defaults") or {}
+    if not isinstance(defaults, dict):
+        raise SuiteError(f"suite {name!r}, field 'defaults': expected a mapping")
+    raw_cases = data.get("cases") or []
+    if not isinstance(raw_cases, list):
+        raise SuiteError(f"suite {name!r}, field 'cases': expected a list of cases, got a {type(raw_cases).__name__}")
     allowed = {
         "id", "mode", "character", "agent_audio", "partner_audio", "duration", "fps", "resolution",
         "language", "transcript", "partner_transcript", "prompts", "tags",
     }
     cases: list[Case] = []
     seen: set[str] = set()
-    for i, raw in enumerate(data.get("cases") or []):
+    for i, raw in enumerate(raw_cases):
         if not isinstance(raw, dict):
             raise SuiteError(f"suite {name!r}, case #{i}: expected a mapping")
         raw = {**defaults, **raw}
-        case_id = str(raw.get("id", ""))
-        where = f"suite {name!r}, case {case_id or '#' + str(i)!r}"
-        if not _ID_RE.match(case_id):
-            raise SuiteError(f"{where}, field 'id': must match [A-Za-z0-9_.-]+")
+        case_id = raw.get("id", "")
+        where = f"suite {name!r}, case {(case_id if isinstance(case_id, str) and case_id else '#' + str(i))!r}"
+        if not valid_id(case_id):
+            raise SuiteError(f"{where}, field 'id': {case_id!r} is not a valid case id (letters, digits, '_', '.', '-', "
+                             "not starting with '.' or '-')")
         if case_id in seen:
             raise SuiteError(f"{where}, field 'id': duplicate case id")
         seen.add(case_id)
@@ -278,11 +322,12 @@ def load_suite(name_or_path: str | Path, *, check_audio: bool = True) -> Suite:
         char = characters.get(raw.get("character"))
         if char is None:
             raise SuiteError(f"{where}, field 'character': unknown character {raw.get('character')!r}")
-        duration = _num(raw.get("duration"), f"{where}, field 'duration'", positive=True)
-        fps = _num(raw.get("fps", 25), f"{where}, field 'fps'", positive=True)
+        duration = _num(raw.get("duration"), f"{where}, field 'duration'", positive=True, at_most=MAX_CASE_S)
+        fps = _num(raw.get("fps", 25), f"{where}, field 'fps'", positive=True, at_most=MAX_FPS)
         res = raw.get("resolution", [512, 512])
-        if not (isinstance(res, (list, tuple)) and len(res) == 2 and all(isinstance(v, int) and v > 0 for v in res)):
-            raise SuiteError(f"{where}, field 'resolution': expected [width, height] positive integers, got {res!r}")
+        if not (isinstance(res, (list, tuple)) and len(res) == 2
+                and all(isinstance(v, int) and not isinstance(v, bool) and 0 < v <= 8192 for v in res)):
+            raise SuiteError(f"{where}, field 'resolution': expected [width, height] integers in 1..8192, got {res!r}")
         audio: dict[str, Path | None] = {}
         for key in ("agent_audio", "partner_audio"):
             rel = raw.get(key)

@@ -1,23 +1,22 @@
-"""Metric plugin discovery: built-in modules, the ``lpmbench.metrics`` entry-point group and
-``--include`` files, gathered into one :class:`MetricSet` that scores a case."""
+"""Metric plug-ins gathered into one :class:`MetricSet` that scores a case: every entry of the
+:data:`lpmbench.registry.METRICS` registry (built-in modules, the ``lpmbench.metrics`` entry-point
+group) plus ``--include`` files."""
 from __future__ import annotations
 
 import fnmatch
-import importlib
 import types
 from dataclasses import dataclass, field
-from importlib.metadata import entry_points
 from typing import Any, Iterable
 
 from .metric_api import Metric, MetricContext, MetricOutput, MetricSpec
-from .registry import BUILTIN_METRIC_MODULES, RegistryError, include_file, load_object
+from .registry import METRICS, RegistryError, include_file, load_object
 
 
 class PluginError(RuntimeError):
     pass
 
 
-def _metrics_from(obj: Any, origin: str) -> list[Metric]:
+def metrics_from(obj: Any, origin: str) -> list[Metric]:
     """Accept a Metric instance or subclass, a list of them, or a module exposing METRICS."""
     if isinstance(obj, Metric):
         return [obj]
@@ -25,12 +24,12 @@ def _metrics_from(obj: Any, origin: str) -> list[Metric]:
         return [obj()]
     if isinstance(obj, types.ModuleType):
         if hasattr(obj, "METRICS"):
-            return _metrics_from(list(obj.METRICS), origin)
+            return metrics_from(list(obj.METRICS), origin)
         return [v for v in vars(obj).values() if isinstance(v, Metric)]
     if isinstance(obj, (list, tuple)):
         out: list[Metric] = []
         for o in obj:
-            out.extend(_metrics_from(o, origin))
+            out.extend(metrics_from(o, origin))
         return out
     raise PluginError(f"{origin}: expected a Metric, a Metric subclass, a list of them or a module with METRICS; got {type(obj).__name__}")
 
@@ -67,30 +66,27 @@ def load_metrics(include: Iterable[str] = (), select: Iterable[str] = ("*",), ex
                  builtin: bool = True, scan_entry_points: bool = True) -> MetricSet:
     """Gather metrics; ``select``/``exclude`` are glob patterns on metric names (``identity.*``).
 
-    A built-in module that fails to import is an error (the install is broken); an entry point or
-    include that fails is reported in ``MetricSet.errors`` and raised, naming the plugin.
+    Every plug-in of the METRICS registry (``builtin``: the bundled ones; ``scan_entry_points``:
+    third-party ones) and every ``include`` (a ``.py`` file or ``module:attr``) contributes. A
+    plug-in that fails to load raises :class:`PluginError` naming it; two plug-ins providing one
+    metric name are an error naming both.
     """
     found: list[tuple[Metric, str]] = []
-    if builtin:
-        for mod in BUILTIN_METRIC_MODULES:
-            try:
-                module = importlib.import_module(mod)
-            except ModuleNotFoundError as e:
-                if e.name == mod:  # module not written (yet): skip silently only for our own list
-                    continue
-                raise
-            found.extend((m, f"built-in ({mod})") for m in _metrics_from(module, mod))
-    for ep in entry_points(group="lpmbench.metrics") if scan_entry_points else ():
+    for name in METRICS.names():
+        origin = METRICS.origin(name)
+        if (origin == "built-in" and not builtin) or (origin.startswith("entry point") and not scan_entry_points):
+            continue
         try:
-            found.extend((m, f"entry point {ep.name} ({ep.value})") for m in _metrics_from(ep.load(), ep.value))
-        except Exception as e:
-            raise PluginError(f"metric plugin entry point {ep.name!r} ({ep.value}) failed to load: {e}") from e
+            obj = METRICS.get(name)
+        except RegistryError as e:
+            raise PluginError(f"metric plug-in {name!r} ({origin}) failed to load: {e}") from None
+        found.extend((m, f"{origin} {name}" if origin == "built-in" else origin) for m in metrics_from(obj, origin))
     for inc in include:
         try:
             obj = load_object(inc) if ":" in inc and not inc.endswith(".py") else include_file(inc)
         except RegistryError as e:
             raise PluginError(str(e)) from None
-        found.extend((m, f"include {inc}") for m in _metrics_from(obj, inc))
+        found.extend((m, f"include {inc}") for m in metrics_from(obj, inc))
 
     select, exclude = list(select) or ["*"], list(exclude)
     metrics: list[Metric] = []
