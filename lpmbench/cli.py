@@ -2,8 +2,8 @@
 calls the library (lpmbench.runner, lpmbench.results, ...), which tests and notebooks use directly.
 
     lpmbench evaluate model=puppet suite=mini [run.timeout_s=120 ...] [--resume] [--include f.py]
-    lpmbench score VIDEO --reference IMG [--audio WAV] [--partner-audio WAV] [--prompt nod@2-4] [--json OUT]
-    lpmbench rescore RUN_DIR [--reanalyze] [--include f.py]
+    lpmbench score VIDEO --reference IMG [--audio WAV] [--partner-audio WAV] [--prompt nod@2-4] [--json OUT] [key=value ...]
+    lpmbench rescore RUN_DIR [--reanalyze] [--include f.py] [key=value ...]
     lpmbench list suites|models|metrics
     lpmbench validate RUN_DIR
     lpmbench weights [list] | lpmbench weights fetch NAME
@@ -39,15 +39,14 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--style", default="photoreal", choices=["photoreal", "stylized", "non_humanoid"])
     s.add_argument("--json", type=Path, help="write {metrics, unavailable, series, ...} to this file")
     s.add_argument("--include", action="append", default=[], metavar="FILE.py")
-    s.add_argument("--metrics", default="default", help="metric selection: a file of conf/metrics (default, all)")
-    s.add_argument("--analysis", action="append", default=[], metavar="KEY=VALUE", help="analysis option, e.g. identity_backend=arcface")
-    s.add_argument("--cache-dir", default=".lpmbench_cache")
+    s.add_argument("overrides", nargs="*", help="configuration overrides as for evaluate, e.g. metrics=all "
+                   "analysis.options.identity_backend=arcface analysis.cache_dir=DIR")
 
     r = sub.add_parser("rescore", help="recompute metrics of a run from its cached features (no decoding)")
     r.add_argument("run_dir", type=Path)
     r.add_argument("--reanalyze", action="store_true", help="analyse stored videos again where features are not cached")
     r.add_argument("--include", action="append", default=[], metavar="FILE.py")
-    r.add_argument("--metrics", default="default")
+    r.add_argument("overrides", nargs="*", help="overrides on top of the run's frozen configuration, e.g. metrics=all")
 
     ls = sub.add_parser("list", help="list suites, models or metrics")
     ls.add_argument("what", choices=["suites", "models", "metrics"])
@@ -78,19 +77,6 @@ def _fmt(v: float) -> str:
     return f"{v:.4g}"
 
 
-def _metric_set(selection: str, include: list[str]):
-    import yaml
-
-    from .config import CONF_DIR
-    from .plugins import load_metrics
-
-    path = CONF_DIR / "metrics" / f"{selection}.yaml"
-    if not path.is_file():
-        raise SystemExit(f"unknown metric selection {selection!r}; known: {', '.join(p.stem for p in (CONF_DIR / 'metrics').glob('*.yaml'))}")
-    m = yaml.safe_load(path.read_text()) or {}
-    return load_metrics(include=include, select=m.get("select", ["*"]), exclude=m.get("exclude", []))
-
-
 def parse_prompt(text: str):
     """``nod@2-4`` or ``"a warm smile"@1.5-3`` -> PromptEvent."""
     from .case import ACTIONS, PromptEvent
@@ -111,22 +97,24 @@ def parse_prompt(text: str):
 
 
 def cmd_evaluate(a: argparse.Namespace) -> int:
-    from omegaconf import OmegaConf
-
-    from .config import build, compose
+    from .config import to_yaml
+    from .plan import compose_config, plan_from_config
+    from .results import load_run
     from .runner import evaluate
 
-    cfg = compose(a.overrides)
+    overrides = list(a.overrides) + (["run.resume=true"] if a.resume else [])
+    cfg = compose_config(overrides, include=a.include)
     if a.cfg:
-        print(OmegaConf.to_yaml(cfg))
+        print(to_yaml(cfg))
         return 0
-    suite, spec, metrics, analyzer, ecfg = build(cfg, include=a.include, resume=True if a.resume else None)
-    print(f"suite {suite.name} ({len(suite.cases)} cases, hash {suite.content_hash[:12]}), model {ecfg.model_name} "
-          f"[{spec.adapter}], {len(metrics.specs)} metrics", file=sys.stderr)
-    run_dir = evaluate(spec, suite, metrics, analyzer, ecfg)
-    (run_dir / "config.yaml").write_text(OmegaConf.to_yaml(cfg))
-    from .results import load_run
-
+    plan = plan_from_config(cfg, include=a.include)
+    suite = plan.suite
+    print(f"suite {suite.name} ({len(suite.cases)} cases, hash {suite.content_hash[:12]}), model {plan.model_name} "
+          f"[{plan.adapter.adapter}], {len(plan.metrics.specs)} metrics, timeout {plan.run.timeout_s:g} s per case",
+          file=sys.stderr)
+    for note in plan.notes:
+        print(f"note: {note}", file=sys.stderr)
+    run_dir = evaluate(plan)
     run = load_run(run_dir)
     n_ok = sum(r.status == "ok" for r in run.cases.values())
     errors = [r for r in run.cases.values() if r.status == "error"]
@@ -138,23 +126,14 @@ def cmd_evaluate(a: argparse.Namespace) -> int:
 
 
 def cmd_score(a: argparse.Namespace) -> int:
-    from .config import make_analyzer
+    from .plan import build_plan
     from .runner import score_video
 
-    options: dict[str, Any] = {}
-    for kv in a.analysis:
-        k, eq, v = kv.partition("=")
-        if not eq:
-            raise SystemExit(f"--analysis {kv!r}: expected KEY=VALUE")
-        import yaml
-
-        options[k] = yaml.safe_load(v)
-    metrics = _metric_set(a.metrics, a.include)
-    analyzer = make_analyzer({"cache_dir": a.cache_dir, "options": options})
+    plan = build_plan(a.overrides, include=a.include, need_suite=False)
     prompts = [parse_prompt(p) for p in a.prompt]
-    out, _ = score_video(a.video, a.reference, metrics, analyzer, audio=a.audio, partner_audio=a.partner_audio,
+    out, _ = score_video(plan, a.video, a.reference, audio=a.audio, partner_audio=a.partner_audio,
                          prompts=prompts, style=a.style)
-    specs = metrics.specs
+    specs = plan.metrics.specs
     rows = []
     for name in sorted(specs):
         s = specs[name]
@@ -168,7 +147,7 @@ def cmd_score(a: argparse.Namespace) -> int:
             "metrics": out.values, "unavailable": out.unavailable,
             "specs": {n: s.to_dict() for n, s in specs.items()},
             "series": {k: {kk: (vv.tolist() if hasattr(vv, "tolist") else vv) for kk, vv in v.items()} for k, v in out.series.items()},
-            "details": out.details, "analysis": analyzer.describe(),
+            "details": out.details, "config": plan.config,
         }
         a.json.parent.mkdir(parents=True, exist_ok=True)
         a.json.write_text(json.dumps(doc, indent=2, default=str))
@@ -177,47 +156,51 @@ def cmd_score(a: argparse.Namespace) -> int:
 
 
 def cmd_rescore(a: argparse.Namespace) -> int:
-    from .case import load_suite
-    from .config import make_analyzer
+    from .plan import plan_for_run
     from .results import load_run
     from .runner import rescore
 
     run = load_run(a.run_dir)
-    analysis = (run.manifest.config or {}).get("analysis") or {"cache_dir": ".lpmbench_cache", "options": {}}
-    suite = load_suite(run.manifest.suite.get("path") or run.manifest.suite["name"])
-    if suite.content_hash != run.manifest.suite.get("hash"):
-        print(f"warning: suite {suite.name} changed since the run (hash differs); rescoring with the current case definitions",
-              file=sys.stderr)
-    n = rescore(a.run_dir, _metric_set(a.metrics, a.include), make_analyzer(analysis), suite, reanalyze=a.reanalyze)
+    plan = plan_for_run(a.run_dir, a.overrides, include=a.include)
+    if plan.suite.content_hash != run.manifest.suite.get("hash"):
+        print(f"warning: suite {plan.suite.name} changed since the run (hash differs); rescoring with the current case "
+              "definitions", file=sys.stderr)
+    n = rescore(plan, a.run_dir, reanalyze=a.reanalyze)
     print(f"rescored {n} case(s) of {run.run_id}")
     return 0
 
 
 def cmd_list(a: argparse.Namespace) -> int:
+    from .registry import ADAPTERS, SUITES, include_file
+
+    for inc in a.include:
+        if inc.endswith(".py"):
+            include_file(inc)
     if a.what == "suites":
-        from .case import list_suites, load_suite
+        from .case import load_suite
 
         rows = []
-        for name, path in list_suites().items():
+        for name in sorted(SUITES.names()):
             try:
-                s = load_suite(path, check_audio=False)
+                s = load_suite(name, check_audio=False)
                 rows.append({"suite": name, "cases": len(s.cases), "minutes": f"{sum(c.duration for c in s.cases) / 60:.1f}",
-                             "modes": ",".join(sorted({c.mode for c in s.cases})), "description": s.description[:60]})
+                             "modes": ",".join(sorted({c.mode for c in s.cases})), "source": SUITES.origin(name),
+                             "description": s.description[:60]})
             except Exception as e:
-                rows.append({"suite": name, "description": f"INVALID: {e}"})
-        print(_table(rows, ["suite", "cases", "minutes", "modes", "description"]))
+                rows.append({"suite": name, "source": SUITES.origin(name), "description": f"INVALID: {e}"})
+        print(_table(rows, ["suite", "cases", "minutes", "modes", "source", "description"]))
     elif a.what == "models":
         import yaml
 
-        from .config import CONF_DIR
-        from .registry import ADAPTERS
+        from .config import CONF_DIR, group_options
 
         rows = []
-        for p in sorted((CONF_DIR / "model").glob("*.yaml")):
-            d = yaml.safe_load(p.read_text()) or {}
-            rows.append({"model": p.stem, "adapter": d.get("adapter", ""), "modes": ",".join((d.get("params") or {}).get("modes") or []) or "all"})
-        print(_table(rows, ["model", "adapter", "modes"]))
-        print("\nadapters: " + ", ".join(f"{n} ({ADAPTERS.origin(n)})" for n in ADAPTERS.names()))
+        for name in group_options("model"):
+            d = yaml.safe_load((CONF_DIR / "model" / f"{name}.yaml").read_text()) or {}
+            rows.append({"model": name, "adapter": d.get("adapter", ""), "timeout_s": d.get("timeout_s", ""),
+                         "modes": ",".join((d.get("params") or {}).get("modes") or []) or "all"})
+        print(_table(rows, ["model", "adapter", "timeout_s", "modes"]))
+        print("\nadapters (usable as model=NAME): " + ", ".join(f"{n} ({ADAPTERS.origin(n)})" for n in sorted(ADAPTERS.names())))
     else:
         from .docs import direction_label
         from .plugins import load_metrics
@@ -233,29 +216,19 @@ def cmd_list(a: argparse.Namespace) -> int:
 
 
 def cmd_validate(a: argparse.Namespace) -> int:
-    from .results import ResultsError, load_run
+    from .results import ResultsError, load_run, validate_run
 
     try:
         run = load_run(a.run_dir)
     except ResultsError as e:
         print(f"INVALID: {e}")
         return 1
-    problems = list(run.problems)
-    known = set(run.manifest.metrics)
-    for rec in run.cases.values():
-        stray = set(rec.values) - known
-        if stray:
-            problems.append(f"case {rec.case_id}: values for metrics not in the manifest: {sorted(stray)}")
-        if rec.status == "ok" and rec.video and run.video_path(rec.case_id) is None:
-            problems.append(f"case {rec.case_id}: video {rec.video} missing")
-    selected = run.manifest.suite.get("selected") or []
-    missing = [c for c in selected if c not in run.cases]
-    status = run.manifest.status
-    print(f"{run.run_id}: {len(run.cases)} case record(s), status {status}, protocol {run.manifest.protocol}")
-    if missing:
-        print(f"  incomplete: {len(missing)} selected case(s) without a record (resume with --resume)")
+    problems = validate_run(run)
+    fatal = [p for p in problems if p.fatal]
+    print(f"{run.run_id}: {len(run.cases)} case record(s), status {run.manifest.status}, protocol {run.manifest.protocol}: "
+          f"{'INVALID (the leaderboard skips it)' if fatal else 'valid'}")
     for p in problems:
-        print(f"  problem: {p}")
+        print(f"  {'problem' if p.fatal else 'warning'}: {p}")
     return 1 if problems else 0
 
 
@@ -287,13 +260,22 @@ COMMANDS = {"evaluate": cmd_evaluate, "score": cmd_score, "rescore": cmd_rescore
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    # overrides (key=value) may stand anywhere, also after options: collect the ones argparse left
+    args, extra = parser.parse_known_args(argv)
+    stray = [x for x in extra if x.startswith("-") or "=" not in x or not hasattr(args, "overrides")]
+    if stray:
+        parser.error(f"unrecognized arguments: {' '.join(stray)}")
+    if extra:
+        args.overrides = [*args.overrides, *extra]
     from .case import SuiteError
+    from .media import MediaError
+    from .plugins import PluginError
     from .registry import RegistryError
 
     try:
         return COMMANDS[args.command](args) or 0
-    except (SuiteError, RegistryError, FileExistsError, ValueError) as e:
+    except (SuiteError, RegistryError, PluginError, MediaError, FileExistsError, ValueError) as e:
         print(f"lpmbench {args.command}: error: {e}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # output piped into `head` and the like: stop quietly

@@ -82,7 +82,7 @@ def test_score_one_video(evaluated, tiny_suite, tmp_path, capsys):
     out = tmp_path / "score.json"
     rc = main(["score", str(run_dir / "videos" / "speak_a.mp4"), "--reference", str(tiny_suite / "characters" / "astronaut.png"),
                "--audio", str(tiny_suite / "audio" / "agent.wav"), "--prompt", "nod@1-2", "--json", str(out),
-               "--cache-dir", str(tmp_path / "c")])
+               f"analysis.cache_dir={tmp_path / 'c'}"])
     assert rc == 0
     table = capsys.readouterr().out
     assert "identity.csim" in table and "lipsync.av_corr" in table
@@ -105,7 +105,7 @@ def test_score_without_face_reports_reasons(tmp_path, capsys):
     ref = tmp_path / "ref.png"
     Image.fromarray(noise[0]).save(ref)
     out = tmp_path / "s.json"
-    assert main(["score", str(video), "--reference", str(ref), "--json", str(out), "--cache-dir", str(tmp_path / "c")]) == 0
+    assert main(["score", str(video), "--reference", str(ref), "--json", str(out), f"analysis.cache_dir={tmp_path / 'c'}"]) == 0
     doc = json.loads(out.read_text())
     assert "identity.csim" in doc["unavailable"] and "face" in doc["unavailable"]["identity.csim"]
     assert "identity.csim" not in doc["metrics"]
@@ -154,7 +154,9 @@ def test_entry_point_plugins_need_no_edit_of_this_repo(tmp_path, monkeypatch):
         "[lpmbench.metrics]\nmouth = thirdparty_lpm:mouth_range\n\n[lpmbench.adapters]\nmygen = thirdparty_lpm:MyGen\n")
     monkeypatch.syspath_prepend(str(tmp_path))
     from lpmbench.plugins import load_metrics
-    from lpmbench.registry import Registry
+    from lpmbench.registry import METRICS, Registry
+
+    monkeypatch.setattr(METRICS, "_scanned", False)  # entry points are read once per process: as if freshly started
 
     ms = load_metrics()
     assert ms.origins["expressiveness.mouth_range"].startswith("entry point mouth")
