@@ -1,40 +1,113 @@
-"""The results store: the only writer of ``results/``, and the loader everything downstream reads.
+"""The results schema: the layout of a run folder, the records in it, the hashes that key them, the
+validator every reader uses, and the store, which is the only writer of ``results/<run>/``.
 
-Layout of one run, ``results/<run_id>/``::
+Layout of one run (:class:`RunLayout` is the only code that knows these names)::
 
     manifest.json      RunManifest (below), rewritten atomically at start and at the end
     cases.jsonl        one CaseRecord per line, appended (and fsynced) as soon as a case finishes
     series/<case>.npz  per-frame curves of a case: arrays "<series>.t", "<series>.y" [, "<series>.y2"]
     videos/<case>.mp4  the generated video (optional; may be pruned to keep a repository small)
-    config.yaml        the resolved Hydra configuration of the run
+    config.yaml        the resolved configuration of the run
+    .lock              held (flock) by the one process writing the run; says who that is
 
 A case may appear more than once in ``cases.jsonl`` (a rescore appends a newer record); the
 loader keeps the last record per case id. Schema version: :data:`SCHEMA_VERSION`.
+
+Hashes (one recipe each, here):
+
+- :func:`case_input_hash`: a case's definition and every input file it reads. Equal hashes mean
+  equal inputs; the analysis cache keys on it too.
+- :func:`protocol_hash`: suite content, metric versions, feature backends (with their weights)
+  and the human reference scores are computed against. Only runs of equal protocol are ranked
+  together.
+
+:func:`validate_run` is what ``lpmbench validate``, ``lpmbench rescore`` and the leaderboard all
+check, so a run that validates is a run the leaderboard shows.
 """
 from __future__ import annotations
 
+import fcntl
 import json
 import os
+import socket
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 import numpy as np
 
+if TYPE_CHECKING:  # pragma: no cover
+    from .case import Case
+
 SCHEMA_VERSION = 1
+RUN_STATUSES = ("running", "finished", "interrupted")
+CASE_STATUSES = ("ok", "error", "skipped")
 
 
 class ResultsError(ValueError):
     """A run folder is malformed; the message names the file and the problem."""
 
 
+class RunLocked(ResultsError):
+    """Another process is writing this run folder."""
+
+
+# -- layout ---------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class RunLayout:
+    """Every path inside one run folder."""
+
+    dir: Path
+
+    @property
+    def manifest(self) -> Path:
+        return self.dir / "manifest.json"
+
+    @property
+    def cases(self) -> Path:
+        return self.dir / "cases.jsonl"
+
+    @property
+    def config(self) -> Path:
+        return self.dir / "config.yaml"
+
+    @property
+    def lock(self) -> Path:
+        return self.dir / ".lock"
+
+    @property
+    def videos_dir(self) -> Path:
+        return self.dir / "videos"
+
+    @property
+    def series_dir(self) -> Path:
+        return self.dir / "series"
+
+    def video(self, case_id: str) -> Path:
+        return self.videos_dir / f"{case_id}.mp4"
+
+    def series(self, case_id: str) -> Path:
+        return self.series_dir / f"{case_id}.npz"
+
+    def rel(self, path: Path) -> str:
+        return Path(path).relative_to(self.dir).as_posix()
+
+    def inside(self, rel: str | None) -> Path | None:
+        """The file a record's relative path names, or None if it is absent or escapes the run."""
+        if not rel:
+            return None
+        p = (self.dir / rel).resolve()
+        return p if self.dir.resolve() in p.parents and p.is_file() else None
+
+
+# -- records --------------------------------------------------------------------------------------
 @dataclass
 class RunManifest:
     schema_version: int  # SCHEMA_VERSION of the writer
     run_id: str  # folder name
     harness: dict[str, Any]  # {"version": lpmbench version, "git_revision": str | None}
-    suite: dict[str, Any]  # {"name", "version", "hash" (sha256 of manifest + assets), "n_cases", "path"}
+    suite: dict[str, Any]  # {"name", "version", "hash" (sha256 of manifest + assets), "n_cases", "path", "selected"}
     model: dict[str, Any]  # {"name" (display), "adapter", "version", "fingerprint", "streaming", "config"}
     metrics: dict[str, dict[str, Any]]  # metric name -> MetricSpec.to_dict() (version, direction, ...)
     backends: dict[str, dict[str, Any]]  # feature backend -> {"version", "weights_sha256", "available", "reason"}
@@ -43,7 +116,7 @@ class RunManifest:
     started_at: str  # ISO 8601 UTC
     finished_at: str | None = None  # None while running or when interrupted
     status: str = "running"  # running | finished | interrupted
-    protocol: str = ""  # hash of (suite hash, metric versions, backends): only equal protocols are ranked
+    protocol: str = ""  # protocol_hash(...): only equal protocols are ranked
     config: dict[str, Any] = field(default_factory=dict)  # the resolved configuration
 
     @classmethod
@@ -66,10 +139,10 @@ class CaseRecord:
     style: str
     character: str
     tags: list[str]
-    input_hash: str  # sha256 of the case's definition and input files (audio, references)
+    input_hash: str  # case_input_hash(case)
     values: dict[str, float] = field(default_factory=dict)  # metric name -> value
     unavailable: dict[str, str] = field(default_factory=dict)  # metric name -> reason
-    # {"stage": generate|analyze|score, "type": exception class, "message": str, "stderr": tail} or None
+    # {"stage": generate|analyze|score, "type": exception class, "message": str, "detail": tail} or None
     error: dict[str, Any] | None = None
     timing: dict[str, Any] = field(default_factory=dict)  # Timing.to_dict()
     video: str | None = None  # path relative to the run folder
@@ -82,17 +155,26 @@ class CaseRecord:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "CaseRecord":
+        if not isinstance(d, dict):
+            raise ResultsError(f"a case record must be a JSON object, got {type(d).__name__}")
         for k in ("case_id", "status"):
             if k not in d:
                 raise ResultsError(f"case record without {k!r}")
-        if d["status"] not in ("ok", "error", "skipped"):
+        if not isinstance(d["case_id"], str) or not d["case_id"]:
+            raise ResultsError(f"case_id must be a non-empty string, got {d['case_id']!r}")
+        if d["status"] not in CASE_STATUSES:
             raise ResultsError(f"case {d['case_id']!r}: unknown status {d['status']!r}")
         known = {k: d[k] for k in cls.__dataclass_fields__ if k in d}
         for k, default in (("mode", ""), ("style", ""), ("character", ""), ("tags", []), ("input_hash", "")):
             known.setdefault(k, default)
+        for k, kind in (("values", dict), ("unavailable", dict), ("timing", dict), ("details", dict), ("tags", list)):
+            if k in known and not isinstance(known[k], kind):
+                raise ResultsError(f"case {d['case_id']!r}: field {k!r} must be a JSON {'object' if kind is dict else 'array'}")
         for name, v in (known.get("values") or {}).items():
-            if not isinstance(v, (int, float)) or not np.isfinite(v):
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not np.isfinite(v):
                 raise ResultsError(f"case {d['case_id']!r}: metric {name!r} has non-finite value {v!r}")
+        if known.get("error") is not None and not isinstance(known["error"], dict):
+            raise ResultsError(f"case {d['case_id']!r}: field 'error' must be an object or null")
         return cls(**known)
 
 
@@ -100,46 +182,41 @@ def utcnow() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
-def _atomic_write_json(path: Path, data: Any) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=False, default=str))
-    tmp.replace(path)
+# -- hashes ---------------------------------------------------------------------------------------
+def case_input_hash(case: "Case") -> str:
+    """sha256 of the case's definition and every input file: equal hashes mean equal inputs."""
+    import hashlib
+
+    from .media import file_sha256
+
+    h = hashlib.sha256()
+    d = case.to_dict()
+    for k in ("references", "agent_audio", "partner_audio"):
+        d.pop(k, None)
+    h.update(json.dumps(d, sort_keys=True).encode())
+    for p in (*case.character.references, case.agent_audio, case.partner_audio):
+        h.update(file_sha256(p).encode() if p else b"-")
+    return h.hexdigest()
 
 
-class RunWriter:
-    """Writes one run. Every finished case is appended and flushed immediately: a crash loses nothing."""
+def protocol_hash(suite_hash: str, metric_specs: dict[str, Any], backends: dict[str, Any],
+                  reference: str | None = None) -> str:
+    """Runs are ranked together only when suite, metric versions, feature backends and the human
+    reference their scores are formed against agree."""
+    import hashlib
 
-    def __init__(self, run_dir: str | Path):
-        self.dir = Path(run_dir)
-        (self.dir / "series").mkdir(parents=True, exist_ok=True)
-        (self.dir / "videos").mkdir(parents=True, exist_ok=True)
-
-    def write_manifest(self, manifest: RunManifest) -> None:
-        _atomic_write_json(self.dir / "manifest.json", asdict(manifest))
-
-    def append(self, record: CaseRecord) -> None:
-        line = json.dumps(asdict(record), default=str)
-        with open(self.dir / "cases.jsonl", "a") as f:
-            f.write(line + "\n")
-            f.flush()
-            os.fsync(f.fileno())
-
-    def write_series(self, case_id: str, series: dict[str, dict[str, Any]]) -> str | None:
-        if not series:
-            return None
-        arrays: dict[str, np.ndarray] = {}
-        for name, s in series.items():
-            for key in ("t", "y", "y2"):
-                if key in s and s[key] is not None:
-                    arrays[f"{name}.{key}"] = np.asarray(s[key], dtype=np.float32)
-        rel = f"series/{case_id}.npz"
-        tmp = self.dir / (rel + ".tmp")
-        with open(tmp, "wb") as f:
-            np.savez_compressed(f, **arrays)
-        tmp.replace(self.dir / rel)
-        return rel
+    key: dict[str, Any] = {
+        "suite": suite_hash,
+        "metrics": {n: (s or {}).get("version") for n, s in sorted(metric_specs.items())},
+        "backends": {n: (b.get("name"), b.get("version"), b.get("weights_sha256"))
+                     for n, b in sorted(backends.items()) if isinstance(b, dict)},
+    }
+    if reference:
+        key["reference"] = reference
+    return hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
+# -- reading --------------------------------------------------------------------------------------
 @dataclass
 class Run:
     dir: Path
@@ -148,15 +225,17 @@ class Run:
     problems: list[str] = field(default_factory=list)  # non-fatal issues (bad lines skipped)
 
     @property
+    def layout(self) -> RunLayout:
+        return RunLayout(self.dir)
+
+    @property
     def run_id(self) -> str:
         return self.manifest.run_id
 
     def series(self, case_id: str) -> dict[str, dict[str, np.ndarray]]:
         rec = self.cases.get(case_id)
-        if rec is None or not rec.series:
-            return {}
-        path = (self.dir / rec.series).resolve()
-        if self.dir.resolve() not in path.parents or not path.is_file():
+        path = self.layout.inside(rec.series if rec else None)
+        if path is None:
             return {}
         out: dict[str, dict[str, np.ndarray]] = {}
         with np.load(path, allow_pickle=False) as z:
@@ -167,15 +246,12 @@ class Run:
 
     def video_path(self, case_id: str) -> Path | None:
         rec = self.cases.get(case_id)
-        if rec is None or not rec.video:
-            return None
-        p = (self.dir / rec.video).resolve()
-        return p if self.dir.resolve() in p.parents and p.is_file() else None
+        return self.layout.inside(rec.video if rec else None)
 
 
 def iter_records(path: Path) -> Iterator[tuple[int, dict[str, Any] | None, str | None]]:
     """(line number, parsed dict or None, problem or None) for each line of a cases.jsonl."""
-    with open(path) as f:
+    with open(path, encoding="utf-8", errors="replace") as f:
         for i, line in enumerate(f, 1):
             if not line.strip():
                 continue
@@ -187,37 +263,36 @@ def iter_records(path: Path) -> Iterator[tuple[int, dict[str, Any] | None, str |
 
 
 def load_run(run_dir: str | Path, *, strict: bool = False) -> Run:
-    """Load and validate a run folder. Raises :class:`ResultsError` when the manifest is unusable;
-    bad case lines are skipped and listed in ``Run.problems`` (or raise when ``strict``)."""
-    run_dir = Path(run_dir)
-    mpath = run_dir / "manifest.json"
-    if not mpath.is_file():
-        raise ResultsError(f"{run_dir}: no manifest.json")
+    """Load a run folder. Raises :class:`ResultsError` when the manifest is unusable; bad case
+    lines are skipped and listed in ``Run.problems`` (or raise when ``strict``)."""
+    layout = RunLayout(Path(run_dir))
+    if not layout.manifest.is_file():
+        raise ResultsError(f"{layout.dir}: no manifest.json")
     try:
-        mdata = json.loads(mpath.read_text())
-    except json.JSONDecodeError as e:
-        raise ResultsError(f"{mpath}: not valid JSON ({e.msg})") from None
+        mdata = json.loads(layout.manifest.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise ResultsError(f"{layout.manifest}: not valid JSON ({e})") from None
     if not isinstance(mdata, dict):
-        raise ResultsError(f"{mpath}: expected a JSON object")
+        raise ResultsError(f"{layout.manifest}: expected a JSON object")
     manifest = RunManifest.from_dict(mdata)
-    if manifest.schema_version > SCHEMA_VERSION:
-        raise ResultsError(f"{mpath}: schema version {manifest.schema_version} is newer than this lpmbench ({SCHEMA_VERSION})")
+    if not isinstance(manifest.schema_version, int) or manifest.schema_version > SCHEMA_VERSION:
+        raise ResultsError(f"{layout.manifest}: schema version {manifest.schema_version!r} is not one this lpmbench "
+                           f"reads (<= {SCHEMA_VERSION})")
     cases: dict[str, CaseRecord] = {}
     problems: list[str] = []
-    cpath = run_dir / "cases.jsonl"
-    if cpath.is_file():
-        for i, d, problem in iter_records(cpath):
+    if layout.cases.is_file():
+        for i, d, problem in iter_records(layout.cases):
             if problem is None:
                 try:
-                    rec = CaseRecord.from_dict(d if isinstance(d, dict) else {})
+                    rec = CaseRecord.from_dict(d)
                     cases[rec.case_id] = rec
                     continue
                 except (ResultsError, TypeError) as e:
                     problem = f"cases.jsonl line {i}: {e}"
             if strict:
-                raise ResultsError(f"{run_dir}: {problem}")
+                raise ResultsError(f"{layout.dir}: {problem}")
             problems.append(problem)
-    return Run(run_dir, manifest, cases, problems)
+    return Run(layout.dir, manifest, cases, problems)
 
 
 def list_runs(results_dir: str | Path) -> tuple[list[Run], list[tuple[Path, str]]]:
@@ -233,3 +308,220 @@ def list_runs(results_dir: str | Path) -> tuple[list[Run], list[tuple[Path, str]
         except (ResultsError, OSError, TypeError, ValueError) as e:
             bad.append((d, str(e)))
     return runs, bad
+
+
+# -- validation -----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Problem:
+    """One finding of :func:`validate_run`. ``fatal`` problems make the run unusable."""
+
+    message: str
+    fatal: bool = True
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def validate_run(run: Run, *, require_finished: bool = True, check_files: bool = True) -> list[Problem]:
+    """Everything that keeps a run off the leaderboard (fatal) or deserves a note (warnings).
+
+    Fatal: manifest fields of the wrong type, a metric spec that cannot be scored, an unknown
+    status, no case records, and (``require_finished``) a run that did not finish or lacks a
+    record for a selected case. Warnings: skipped bad lines, values of undeclared metrics, stored
+    files that are missing.
+    """
+    from .metric_api import MetricSpec
+
+    m = run.manifest
+    out: list[Problem] = []
+    for fname in ("harness", "suite", "model", "metrics", "backends", "hardware", "analysis", "config"):
+        if not isinstance(getattr(m, fname), dict):
+            out.append(Problem(f"manifest.json: field {fname!r} must be an object, got {type(getattr(m, fname)).__name__}"))
+    if out:
+        return out
+    if not isinstance(m.run_id, str) or not m.run_id:
+        out.append(Problem("manifest.json: run_id must be a non-empty string"))
+    if not isinstance(m.model.get("name"), str) or not m.model.get("name"):
+        out.append(Problem("manifest.json: model.name must be a non-empty string"))
+    if not isinstance(m.suite.get("name", ""), str):
+        out.append(Problem("manifest.json: suite.name must be a string"))
+    if not isinstance(m.protocol, str):
+        out.append(Problem("manifest.json: protocol must be a string"))
+    for name, spec in m.metrics.items():
+        if not isinstance(spec, dict):
+            out.append(Problem(f"manifest.json: metrics[{name!r}] must be an object"))
+            continue
+        try:
+            MetricSpec.from_dict({**spec, "name": name})
+        except (ValueError, TypeError) as e:
+            out.append(Problem(f"manifest.json: metrics[{name!r}]: {e}"))
+    if m.status not in RUN_STATUSES:
+        out.append(Problem(f"manifest.json: unknown status {m.status!r}"))
+    elif require_finished and m.status != "finished":
+        out.append(Problem(f"partial run: status {m.status!r} (finished_at {m.finished_at or 'never'}); "
+                           f"continue it with `lpmbench evaluate ... run.id={m.run_id} --resume`"))
+    if not run.cases:
+        out.append(Problem("no case records (cases.jsonl missing or empty)"))
+    selected = m.suite.get("selected") or []
+    missing = [c for c in selected if c not in run.cases] if isinstance(selected, list) else []
+    if missing and require_finished:
+        out.append(Problem(f"incomplete: {len(missing)} selected case(s) without a record, e.g. {missing[0]!r}"))
+    out += [Problem(p, fatal=False) for p in run.problems]
+    stray = sorted({k for r in run.cases.values() for k in r.values} - set(m.metrics))
+    if stray:
+        out.append(Problem(f"values for metrics not declared in the manifest are ignored: {stray}", fatal=False))
+    if check_files:
+        for rec in run.cases.values():
+            if rec.status == "ok" and rec.video and run.video_path(rec.case_id) is None:
+                out.append(Problem(f"case {rec.case_id}: video {rec.video} missing", fatal=False))
+    return out
+
+
+# -- writing --------------------------------------------------------------------------------------
+def _atomic_write(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` via a temporary file in the same folder (never half a file)."""
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+class RunStore:
+    """The only writer of a run folder. Hold it with ``with RunStore(dir) as store:``.
+
+    Opening takes an exclusive lock on the folder (a second writer gets :class:`RunLocked`,
+    naming the holder), removes temporary files a killed writer left behind and repairs a torn
+    last line of ``cases.jsonl``, so every record appended afterwards is a whole line.
+    """
+
+    def __init__(self, run_dir: str | Path):
+        self.layout = RunLayout(Path(run_dir))
+        self._lock_fd: int | None = None
+
+    @property
+    def dir(self) -> Path:
+        return self.layout.dir
+
+    # -- life cycle -----------------------------------------------------------------------------
+    def open(self) -> "RunStore":
+        lay = self.layout
+        try:
+            lay.series_dir.mkdir(parents=True, exist_ok=True)
+            lay.videos_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise ResultsError(f"cannot create run folder {lay.dir}: {e.strerror or e}") from None
+        fd = os.open(lay.lock, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 512, 0).decode(errors="replace").strip() or "another process"
+            os.close(fd)
+            raise RunLocked(f"run folder {lay.dir} is being written by {holder}; wait for it or choose another run.id") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"pid {os.getpid()} on {socket.gethostname()} since {utcnow()}\n".encode(), 0)
+        self._lock_fd = fd
+        for d in (lay.dir, lay.series_dir, lay.videos_dir):
+            for tmp in d.glob("*.tmp"):
+                tmp.unlink(missing_ok=True)  # left by a writer that was killed mid-write
+        self._repair_tail()
+        return self
+
+    def close(self) -> None:
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)  # releases the flock
+            self._lock_fd = None
+
+    def __enter__(self) -> "RunStore":
+        return self.open() if self._lock_fd is None else self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        self.close()
+
+    def _repair_tail(self) -> None:
+        """Cut a torn last line (a writer killed mid-append) so the next record starts a line."""
+        path = self.layout.cases
+        if not path.is_file() or path.stat().st_size == 0:
+            return
+        with open(path, "rb+") as f:
+            end = f.seek(0, os.SEEK_END)
+            f.seek(end - 1)
+            if f.read(1) == b"\n":
+                return
+            pos = end
+            while pos > 0:  # scan back for the last complete line
+                step = min(pos, 1 << 16)
+                f.seek(pos - step)
+                cut = f.read(step).rfind(b"\n")
+                if cut >= 0:
+                    pos = pos - step + cut + 1
+                    break
+                pos -= step
+            f.truncate(pos)
+            f.flush()
+            os.fsync(f.fileno())
+
+    def _check_open(self) -> None:
+        if self._lock_fd is None:
+            raise ResultsError(f"run folder {self.dir} is not open for writing (use `with RunStore(dir) as store`)")
+
+    # -- writes ---------------------------------------------------------------------------------
+    def write_manifest(self, manifest: RunManifest) -> None:
+        self._check_open()
+        _atomic_write(self.layout.manifest, json.dumps(asdict(manifest), indent=2, default=str).encode())
+
+    def write_config(self, text: str) -> None:
+        self._check_open()
+        _atomic_write(self.layout.config, text.encode())
+
+    def append(self, record: CaseRecord) -> None:
+        """Append one record as a whole line (one write of line + newline), fsynced."""
+        self._check_open()
+        line = (json.dumps(asdict(record), default=str) + "\n").encode()
+        fd = os.open(self.layout.cases, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(fd, line)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def write_series(self, case_id: str, series: dict[str, dict[str, Any]]) -> str | None:
+        self._check_open()
+        if not series:
+            return None
+        arrays: dict[str, np.ndarray] = {}
+        for name, s in series.items():
+            for key in ("t", "y", "y2"):
+                if key in s and s[key] is not None:
+                    arrays[f"{name}.{key}"] = np.asarray(s[key], dtype=np.float32)
+        path = self.layout.series(case_id)
+        import io
+
+        buf = io.BytesIO()
+        np.savez_compressed(buf, **arrays)
+        _atomic_write(path, buf.getvalue())
+        return self.layout.rel(path)
+
+    def video_path(self, case_id: str) -> Path:
+        """Where the generator writes a case's video (a stale one from an interrupted attempt is
+        removed first, so it is never scored)."""
+        self._check_open()
+        p = self.layout.video(case_id)
+        p.unlink(missing_ok=True)
+        return p
+
+    def drop_video(self, case_id: str) -> None:
+        self._check_open()
+        self.layout.video(case_id).unlink(missing_ok=True)
+
+
+def RunWriter(run_dir: str | Path) -> RunStore:  # TODO(renovation): remove once every caller says RunStore
+    return RunStore(run_dir).open()

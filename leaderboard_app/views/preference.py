@@ -16,7 +16,7 @@ data = ui.get_data()
 if data.empty:
     ui.empty_state(data)
     st.stop()
-store = pref.VoteStore(pref.default_votes_path(ui.results_dir()))
+store = pref.VoteStore(pref.default_votes_path())
 st.caption("Votes are stored in an SQLite file (set LPMBENCH_VOTES to use another):")
 st.text(str(store.path))
 

@@ -1,13 +1,11 @@
 """Results folder -> pandas DataFrames, read only through :mod:`lpmbench.results`.
 
-Every run folder is validated on top of :func:`lpmbench.results.load_run`: the manifest's
-fields must have the right types and every metric spec must be scorable. A folder that fails is
-listed in ``ResultsData.problems`` and skipped; nothing here raises on bad data.
+Every run folder is checked with :func:`lpmbench.results.validate_run`, the same validator as
+``lpmbench validate`` and ``rescore``: a run with a fatal problem is listed in
+``ResultsData.problems`` and skipped; nothing here raises on bad data.
 """
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,8 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..results import CaseRecord, Run, list_runs
-from ..scoring import ScoringError, check_spec
+from ..results import CaseRecord, Run, list_runs, protocol_hash, validate_run
 
 CASE_COLUMNS = ["run_id", "case_id", "status", "mode", "style", "character", "tags", "error"]
 RUN_COLUMNS = [
@@ -78,44 +75,6 @@ def folder_signature(root: str | Path) -> tuple:
     return tuple(sig)
 
 
-def fallback_protocol(manifest_suite: dict, metrics: dict, backends: dict) -> str:
-    """Protocol key for runs written without one (same recipe as the runner's)."""
-    key = {
-        "suite": manifest_suite.get("hash", ""),
-        "metrics": {n: (s or {}).get("version") for n, s in sorted(metrics.items())},
-        "backends": {n: (b.get("name"), b.get("version"), b.get("weights_sha256"))
-                     for n, b in sorted(backends.items()) if isinstance(b, dict)},
-    }
-    return hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()[:16]
-
-
-def validate_manifest(run: Run) -> list[str]:
-    """Schema problems that make a run unusable (empty list: fine)."""
-    m = run.manifest
-    errs: list[str] = []
-    for fname, kind in (("harness", dict), ("suite", dict), ("model", dict), ("metrics", dict),
-                        ("backends", dict), ("hardware", dict)):
-        if not isinstance(getattr(m, fname), kind):
-            errs.append(f"manifest.json: field {fname!r} must be an object, got {type(getattr(m, fname)).__name__}")
-    if errs:
-        return errs
-    if not isinstance(m.model.get("name"), str) or not m.model.get("name"):
-        errs.append("manifest.json: model.name must be a non-empty string")
-    if not isinstance(m.suite.get("name", ""), str):
-        errs.append("manifest.json: suite.name must be a string")
-    for name, spec in m.metrics.items():
-        if not isinstance(spec, dict):
-            errs.append(f"manifest.json: metrics[{name!r}] must be an object")
-            continue
-        try:
-            check_spec({"name": name, **spec})
-        except (ScoringError, TypeError, ValueError) as e:
-            errs.append(f"manifest.json: metrics[{name!r}]: {e}")
-    if m.status not in ("running", "finished", "interrupted"):
-        errs.append(f"manifest.json: unknown status {m.status!r}")
-    return errs
-
-
 def _text(v: Any) -> str:
     return v if isinstance(v, str) else ("" if v is None else str(v))
 
@@ -147,37 +106,23 @@ def load_results(root: str | Path, *, include_unfinished: bool = False) -> Resul
     specs: dict[str, dict[str, dict[str, Any]]] = {}
     for run in runs:
         m = run.manifest
-        errs = validate_manifest(run)
-        if not errs and m.status != "finished" and not include_unfinished:
-            errs = [f"partial run: status {m.status!r} (finished_at {m.finished_at or 'never'}); "
-                    "enable 'include unfinished runs' to show it"]
-        if not errs and not run.cases:
-            errs = ["no case records (cases.jsonl missing or empty)"]
+        found = validate_run(run, require_finished=not include_unfinished, check_files=False)
+        errs = [str(p) for p in found if p.fatal]
         if errs:
             problems += [{"path": str(run.dir), "run_id": run.dir.name, "severity": "skipped", "problem": e} for e in errs]
             continue
-        for p in run.problems:
-            problems.append({"path": str(run.dir), "run_id": m.run_id, "severity": "warning", "problem": p})
-        protocol = _text(m.protocol) or fallback_protocol(m.suite, m.metrics, m.backends)
+        for p in found:
+            problems.append({"path": str(run.dir), "run_id": m.run_id, "severity": "warning", "problem": str(p)})
+        protocol = _text(m.protocol) or protocol_hash(_text(m.suite.get("hash")), m.metrics, m.backends)
         pspecs = specs.setdefault(protocol, {})
         for name, spec in m.metrics.items():
             pspecs.setdefault(name, {"name": name, **spec})
         run_id = _text(m.run_id) or run.dir.name
-        unknown = set()
         for r in run.cases.values():
             case_rows.append(_case_row(run_id, r))
-            vals = {}
-            for k, v in r.values.items():
-                if k in m.metrics:
-                    vals[k] = float(v)
-                else:
-                    unknown.add(k)
-            value_rows.append(vals)
+            value_rows.append({k: float(v) for k, v in r.values.items() if k in m.metrics})
             for k, reason in (r.unavailable or {}).items():
                 unavail.append({"run_id": run_id, "case_id": r.case_id, "metric": _text(k), "reason": _text(reason)})
-        if unknown:
-            problems.append({"path": str(run.dir), "run_id": run_id, "severity": "warning",
-                             "problem": f"values for metrics not declared in the manifest ignored: {sorted(unknown)}"})
         statuses = [r.status for r in run.cases.values()]
         hw = m.hardware if isinstance(m.hardware, dict) else {}
         run_rows.append({

@@ -73,11 +73,18 @@ class Vote:
                 raise PreferenceError(f"vote field {f!r} is empty")
 
 
-def default_votes_path(results_dir: str | Path) -> Path:
-    """``<results>/votes.sqlite`` unless ``$LPMBENCH_VOTES`` names another file."""
+def default_votes_path(environ: dict[str, str] | None = None) -> Path:
+    """``$LPMBENCH_VOTES`` if set, else ``votes.sqlite`` in the user's data folder
+    (``$XDG_DATA_HOME/lpmbench``, default ``~/.local/share/lpmbench``). Votes are people's
+    judgments, not run results: they never live inside a results folder, which only the results
+    store writes."""
     import os
 
-    return Path(os.environ["LPMBENCH_VOTES"]) if os.environ.get("LPMBENCH_VOTES") else Path(results_dir) / "votes.sqlite"
+    env = os.environ if environ is None else environ
+    if env.get("LPMBENCH_VOTES"):
+        return Path(env["LPMBENCH_VOTES"])
+    data = Path(env["XDG_DATA_HOME"]) if env.get("XDG_DATA_HOME") else Path.home() / ".local" / "share"
+    return data / "lpmbench" / "votes.sqlite"
 
 
 class VoteStore:
