@@ -26,7 +26,8 @@ Third parties register a Metric subclass, instance or decorated function in the
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Literal
 
 import numpy as np
@@ -36,6 +37,13 @@ from .features import FeatureUnavailable, Features
 
 DIMENSIONS = ("identity", "lipsync", "expressiveness", "conversation", "text_control", "quality", "realtime")
 Direction = Literal["higher", "lower", "target"]
+# How a metric's per-case values pool into one number for a model (the leaderboard's raw column):
+# "mean", "mean_abs" (signed quantities such as offsets and drift: late and early do not cancel),
+# "median". Scores are always formed per case first and then averaged.
+AGGREGATES = ("mean", "mean_abs", "median")
+# "case": one value per case. "corpus": a distribution over all of a model's videos (FID-like); the
+# metric returns a small additive per-case *state* and reduces the pooled state to one value.
+LEVELS = ("case", "corpus")
 
 
 class MetricUnavailable(Exception):
@@ -55,27 +63,98 @@ class MetricSpec:
     backend: str = "landmarks"  # which feature backend the value depends on (protocol)
     unit: str = ""
     description: str = ""
-    # normalisation anchors for the leaderboard's 0-100 score: value scored 0 and value scored 100
-    # (for target metrics: distance from the target that scores 0). None = leaderboard default.
-    anchors: tuple[float, float] | None = None
+    # normalisation anchors for the leaderboard's 0-100 score: (value scoring 0, value scoring 100);
+    # for target metrics distances to the target (distance scoring 0, distance scoring 100). A
+    # mapping {backend: (a0, a100)} gives per-backend anchors ("*": any other backend), resolved
+    # when a run records the spec (:meth:`for_backend`). None: the target range's width, or scores
+    # relative to the protocol's values.
+    anchors: tuple[float, float] | Mapping[str, tuple[float, float]] | None = None
     validity: str = ""  # what the validity tests show (documented in the reference page)
     limits: str = ""  # known limits
+    aggregate: str = "mean"  # one of AGGREGATES
+    level: str = "case"  # one of LEVELS
+    # a metric of natural behaviour (motion, blinks, nods, mouth activity, ...): scored by how
+    # human its per-case value is against the human reference (lpmbench.reference)
+    natural: bool = False
 
     def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name:
+            raise ValueError(f"metric name must be a non-empty string, got {self.name!r}")
         if self.dimension not in DIMENSIONS:
             raise ValueError(f"metric {self.name!r}: unknown dimension {self.dimension!r} (one of {DIMENSIONS})")
         if self.direction not in ("higher", "lower", "target"):
-            raise ValueError(f"metric {self.name!r}: direction must be higher, lower or target")
-        if self.direction == "target" and self.target is None:
-            raise ValueError(f"metric {self.name!r}: a target metric needs target=")
+            raise ValueError(f"metric {self.name!r}: direction must be higher, lower or target, got {self.direction!r}")
+        if self.direction == "target":
+            _check_target(self.name, self.target)
+        if isinstance(self.anchors, Mapping):
+            for backend, pair in self.anchors.items():
+                _check_pair(f"{self.name}[{backend}]", pair)
+        elif self.anchors is not None:
+            _check_pair(self.name, self.anchors)
+        if self.aggregate not in AGGREGATES:
+            raise ValueError(f"metric {self.name!r}: aggregate must be one of {AGGREGATES}, got {self.aggregate!r}")
+        if self.level not in LEVELS:
+            raise ValueError(f"metric {self.name!r}: level must be one of {LEVELS}, got {self.level!r}")
+        if isinstance(self.version, bool) or not isinstance(self.version, int):
+            raise ValueError(f"metric {self.name!r}: version must be an integer, got {self.version!r}")
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "name": self.name, "dimension": self.dimension, "direction": self.direction,
             "version": self.version, "target": list(self.target) if isinstance(self.target, tuple) else self.target,
             "backend": self.backend, "unit": self.unit, "description": self.description,
-            "anchors": list(self.anchors) if self.anchors else None,
+            "anchors": _anchors_json(self.anchors), "aggregate": self.aggregate, "level": self.level,
+            "natural": self.natural,
         }
+
+    def for_backend(self, backend: str) -> "MetricSpec":
+        """This spec as a run records it when its features came from ``backend`` (anchors resolved)."""
+        anchors = self.anchors
+        if isinstance(anchors, Mapping):
+            anchors = anchors.get(backend, anchors.get("*"))
+        return replace(self, backend=backend, anchors=anchors)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "MetricSpec":
+        """The spec a run recorded (``to_dict``), validated; ValueError names the field at fault."""
+        if not isinstance(d, dict):
+            raise ValueError(f"a metric spec must be an object, got {type(d).__name__}")
+        target, anchors = d.get("target"), d.get("anchors")
+        return cls(
+            name=d.get("name"), dimension=d.get("dimension"), direction=d.get("direction"), version=d.get("version", 1),
+            target=tuple(target) if isinstance(target, list) else target,
+            backend=str(d.get("backend") or ""), unit=str(d.get("unit") or ""), description=str(d.get("description") or ""),
+            anchors=({k: tuple(v) if isinstance(v, list) else v for k, v in anchors.items()} if isinstance(anchors, dict)
+                     else tuple(anchors) if isinstance(anchors, list) else anchors),
+            aggregate=d.get("aggregate", "mean"), level=d.get("level", "case"), natural=bool(d.get("natural", False)),
+        )
+
+
+def _anchors_json(anchors: Any) -> Any:
+    if anchors is None:
+        return None
+    if isinstance(anchors, Mapping):
+        return {k: list(v) for k, v in anchors.items()}
+    return list(anchors)
+
+
+def _finite(x: Any) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(float(x))
+
+
+def _check_target(name: str, target: Any) -> None:
+    if isinstance(target, (list, tuple)):
+        if len(target) != 2 or not all(_finite(v) for v in target) or float(target[0]) > float(target[1]):
+            raise ValueError(f"metric {name!r}: target range must be [low, high] finite numbers, got {target!r}")
+    elif not _finite(target):
+        raise ValueError(f"metric {name!r}: a target metric needs a finite target number or range, got {target!r}")
+
+
+def _check_pair(name: str, anchors: Any) -> None:
+    if not isinstance(anchors, (list, tuple)) or len(anchors) != 2 or not all(_finite(v) for v in anchors) \
+            or float(anchors[0]) == float(anchors[1]):
+        raise ValueError(f"metric {name!r}: anchors must be [value scoring 0, value scoring 100], two different "
+                         f"finite numbers, got {anchors!r}")
 
 
 @dataclass
@@ -88,6 +167,10 @@ class Timing:
     video_duration_s: float | None = None
     peak_rss_mb: float | None = None
     peak_gpu_mb: float | None = None
+    # whose memory the two peaks are: "worker" (the worker's process tree, which ran the generator)
+    # or "server" (figures a remote generator reported about itself); None: not measured
+    memory_source: str | None = None
+    notes: list[str] | None = None  # what the measurement left out and why (e.g. implausible server figures)
     streaming: bool = False
     paced: bool = False
     # streaming only: per-frame arrival time (s since the session opened) and the time at which

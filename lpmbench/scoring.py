@@ -2,35 +2,38 @@
 
 How a model's row is scored (within one protocol, over the cases a filter keeps):
 
-1. **Metric value** = mean over the model's cases of the metric's finite values (cases where the
-   metric was unavailable are left out; the coverage is reported beside the score).
-2. **Metric score** = the value mapped linearly onto 0-100 between two *anchors*, clipped:
-   ``anchors = (a0, a100)``: the value that scores 0 and the value that scores 100.
-   - ``higher`` metrics: usually ``a0 < a100``; ``lower`` metrics: ``a0 > a100``.
-   - ``target`` metrics are scored by their *distance* ``d`` to the target (a number, or a
-     ``(low, high)`` range with distance 0 inside it): the anchors are distances, ``(d0, d100)``:
-     ``d >= d0`` scores 0 and ``d <= d100`` scores 100 (``d100`` is a tolerance, often 0).
-     A range ``(low, high)`` with ``low > 0`` is a natural range of a non-negative amount
-     (motion, blinks, nods): below it the score is ``100 * value / low``, so no motion at all
-     scores 0; above it the distance anchors apply.
-   The anchors come, in this order, from the metric's own spec (``MetricSpec.anchors``), from
-   :data:`DEFAULT_ANCHORS` (documented values for the catalogue metrics; some depend on the
-   feature backend), from a generic rule for target ranges (``d0`` = width of the range), and
-   lastly from the values themselves (5th and 95th percentile of all per-case values pooled over
-   the protocol, marked ``relative``: such a score changes when models are added, and says so).
+1. **Case score**: every case's value of a metric is mapped onto 0-100 by the metric's *scale*
+   (:class:`Scale`), so a model 8 frames late on one case and 8 early on another scores badly on
+   both, and a range metric counts the cases that are out of range. Scales come, in this order:
+   - for a metric of natural behaviour (``spec["natural"]``) from the **human reference**
+     (:class:`lpmbench.reference.HumanReference`) for the case's context (speak, listen, idle,
+     duplex): the human range ``[low, high]`` scores 100, and the score falls linearly to 0 one
+     range width outside it (for an amount that cannot be negative, below the range it falls
+     linearly to 0 at 0, so a frozen face scores 0, not "close to the range");
+   - from the metric's own spec: ``anchors = (a0, a100)``, the value scoring 0 and the value
+     scoring 100 (``higher`` metrics usually ``a0 < a100``, ``lower`` ones ``a0 > a100``); for a
+     ``target`` metric the anchors are *distances* to the target number or range (``d >= a0``
+     scores 0, ``d <= a100`` scores 100), so signed quantities (offsets, drift) score on their
+     magnitude; a target range without anchors uses its own width as ``a0``;
+   - lastly from the values themselves (5th and 95th percentile of all per-case values pooled
+     over the protocol, marked ``relative``: such a score changes when models are added).
+2. **Metric score** = mean of the case scores over the cases with a value (coverage is reported
+   beside it); the **raw value** shown beside it pools the values as the spec's ``aggregate`` says
+   (mean, mean of magnitudes, median).
 3. **Dimension score** = mean of the scores of its metrics. If a metric that applies to the row
    (one that has a value for at least one model of the same protocol and the same generation
    kind, offline or streaming) has no value for this model, the dimension is *missing* (NaN),
-   never zero-filled, and the row is incomplete.
-4. **Overall** = mean of the dimensions of the protocol; missing when any of them is missing.
-   Only rows with an overall score are ranked.
+   never zero-filled.
+4. **Overall** = mean over the dimensions every model of the protocol has (the *shared*
+   dimensions): a model of pre-generated videos has no real-time dimension, so it is compared
+   with the others on the dimensions they share, and its row says which are missing.
 
 Spread: a paired, seeded bootstrap over cases (:func:`score_group`): ``n_boot`` resamples of the
 protocol's case list with replacement (the same resample for every model, so differences are
-paired), the whole pipeline above recomputed on each, percentile intervals reported for every
-dimension and for the overall score, and a rank interval (the 2.5th-97.5th percentile of the
-model's rank across resamples). Two models whose rank intervals overlap cannot be told apart by
-this suite. The generator is ``numpy.random.default_rng(seed)`` with ``seed=0`` by default.
+paired), metric/dimension/overall scores recomputed on each, percentile intervals reported, and a
+rank interval (the 2.5th-97.5th percentile of the model's rank across resamples). Two models whose
+rank intervals overlap cannot be told apart by this suite. The generator is
+``numpy.random.default_rng(seed)`` with ``seed=0`` by default.
 """
 from __future__ import annotations
 
@@ -39,77 +42,13 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from .metric_api import DIMENSIONS
-
-# (value scoring 0, value scoring 100); for target metrics (distance scoring 0, distance scoring
-# 100). Provisional: chosen from the catalogue's definitions and typical values of real and
-# failed generations; a metric's own spec.anchors always wins.
-DEFAULT_ANCHORS: dict[str, tuple[float, float]] = {
-    # cosine similarity to the reference; 0 = unrelated face, 1 = identical embedding
-    "identity.csim": (0.0, 1.0),
-    "identity.csim_worst_window": (0.0, 1.0),
-    "identity.drift_per_min": (0.2, 0.01),  # cosine lost (or gained) per minute
-    "identity.face_presence": (0.5, 1.0),  # half the frames without a face scores 0
-    "identity.color_drift": (10.0, 0.0),  # CIELAB dE; ~2.3 is a just-noticeable difference
-    "lipsync.av_offset_frames": (8.0, 1.0),  # one frame off is imperceptible
-    "lipsync.av_confidence": (0.0, 0.5),
-    "lipsync.av_corr": (0.0, 0.6),
-    "lipsync.silent_lip_motion": (1.0, 0.1),  # 1 = the mouth moves as much in silence as in speech
-    "lipsync.lse_c": (0.0, 8.0),  # real talking-head video scores about 7-8
-    "lipsync.lse_d": (10.0, 6.0),
-    "lipsync.syncnet_offset": (8.0, 1.0),
-    "expressiveness.blink_rate_per_min": (10.0, 0.0),  # 10 blinks/min outside 8-25 scores 0
-    "conversation.listen_lip_leak": (0.15, 0.01),  # IOD units; 0.15 is plainly visible mouthing
-    "conversation.listen_av_corr": (0.5, 0.05),
-    "conversation.reaction_corr": (0.0, 0.5),
-    "conversation.transition_jump": (5.0, 1.0),  # ~1 smooth, > 3 a visible jump
-    "conversation.turn_onset_s": (0.5, 0.04),  # one frame at 25 fps is on time
-    "text_control.adherence": (0.0, 1.0),
-    "quality.landmark_jitter": (0.05, 0.005),  # IOD units per frame^2
-    "quality.flicker": (5.0, 0.5),  # luma levels (0-255) on static pixels
-    "quality.face_sharpness_ratio": (0.8, 0.1),
-    "realtime.rtf": (5.0, 1.0),  # real time is what an interactive character needs
-    "realtime.ttff_s": (5.0, 0.2),
-    "realtime.fps": (0.0, 25.0),
-    "realtime.latency_p50_s": (2.0, 0.2),
-    "realtime.latency_p95_s": (3.0, 0.3),
-    "realtime.stall_ratio": (0.3, 0.0),
-    "realtime.peak_rss_mb": (65536.0, 4096.0),
-    "realtime.peak_gpu_mb": (81920.0, 8192.0),
-}
-
-# Embedding similarities live on different scales per backend: dlib descriptors of two different
-# people still reach cosine ~0.7-0.85, the same face unchanged ~0.999, a face switched to another
-# person halfway ~0.93 (metrics/identity.py validity notes) and the puppet baseline's warped
-# reference ~0.84; ArcFace's different-person cosine is near 0. Provisional: recalibrate on real runs.
-BACKEND_ANCHORS: dict[tuple[str, str], tuple[float, float]] = {
-    ("identity.csim", "dlib"): (0.75, 1.0),
-    ("identity.csim_worst_window", "dlib"): (0.75, 1.0),
-    ("identity.drift_per_min", "dlib"): (0.1, 0.005),
-    ("identity.csim", "arcface"): (0.2, 0.8),
-    ("identity.csim_worst_window", "arcface"): (0.2, 0.8),
-    ("identity.csim", "clip"): (0.6, 1.0),
-    ("identity.csim_worst_window", "clip"): (0.6, 1.0),
-}
+from .metric_api import DIMENSIONS, MetricSpec
 
 RELATIVE_PERCENTILES = (5.0, 95.0)
 
 
 class ScoringError(ValueError):
     """A metric spec cannot be scored (the message names the metric and field)."""
-
-
-@dataclass(frozen=True)
-class Anchors:
-    """Value (or target distance) scoring 0 and scoring 100, and where they came from."""
-
-    zero: float
-    full: float
-    source: str  # "spec" | "default" | "range" | "relative" | "none"
-
-    @property
-    def usable(self) -> bool:
-        return np.isfinite(self.zero) and np.isfinite(self.full) and self.zero != self.full
 
 
 def parse_target(target: Any, name: str = "?") -> tuple[float, float]:
@@ -136,87 +75,93 @@ def target_distance(values: np.ndarray | float, target: Any, name: str = "?") ->
 
 def check_spec(spec: Mapping[str, Any]) -> None:
     """Raise :class:`ScoringError` unless ``spec`` (a MetricSpec.to_dict()) can be scored."""
-    name = spec.get("name", "?")
-    if spec.get("direction") not in ("higher", "lower", "target"):
-        raise ScoringError(f"metric {name!r}: direction must be higher, lower or target, got {spec.get('direction')!r}")
-    if spec.get("dimension") not in DIMENSIONS:
-        raise ScoringError(f"metric {name!r}: unknown dimension {spec.get('dimension')!r}")
-    if spec.get("direction") == "target":
-        parse_target(spec.get("target"), name)
-    a = spec.get("anchors")
-    if a is not None:
-        _anchor_pair(a, name)
+    try:
+        MetricSpec.from_dict(dict(spec))
+    except (ValueError, TypeError) as e:
+        raise ScoringError(str(e)) from None
 
 
-def _anchor_pair(a: Any, name: str) -> tuple[float, float]:
-    if isinstance(a, (int, float)):  # a single number for a target metric: d0, tolerance 0
-        a = (float(a), 0.0)
-    if not isinstance(a, (list, tuple)) or len(a) != 2:
-        raise ScoringError(f"metric {name!r}: anchors must be [value scoring 0, value scoring 100], got {a!r}")
-    z, f = float(a[0]), float(a[1])
-    if not (np.isfinite(z) and np.isfinite(f)) or z == f:
-        raise ScoringError(f"metric {name!r}: anchors must be two different finite numbers, got {a!r}")
-    return z, f
+@dataclass(frozen=True)
+class Scale:
+    """How values of one metric (in one context) map onto 0-100, and where that came from.
 
-
-def resolve_anchors(spec: Mapping[str, Any], pooled: np.ndarray | None = None) -> Anchors:
-    """The anchors used for ``spec`` (see the module docstring for the order of precedence).
-
-    ``pooled``: all per-case values of the metric in the protocol, for the relative fallback.
+    ``kind`` "linear": ``100 * (v - zero) / (full - zero)``, clipped. ``kind`` "target": the
+    distance ``d`` to ``[low, high]`` scores ``100 * (d - zero) / (full - zero)`` clipped (``zero``
+    = the distance scoring 0, ``full`` = the distance scoring 100), and with ``floor_at_zero``
+    a value below ``low`` scores ``100 * v / low`` (an amount, where 0 is the worst).
     """
+
+    kind: str  # "linear" | "target" | "none"
+    zero: float = np.nan
+    full: float = np.nan
+    low: float = np.nan
+    high: float = np.nan
+    floor_at_zero: bool = False
+    source: str = "none"  # "spec" | "range" | "reference" | "relative" | "none"
+
+    @property
+    def usable(self) -> bool:
+        return self.kind != "none" and np.isfinite(self.zero) and np.isfinite(self.full) and self.zero != self.full
+
+    def score(self, values: np.ndarray | float) -> np.ndarray:
+        """Raw values -> 0-100 scores (NaN where the value is NaN or the scale is unusable)."""
+        v = np.asarray(values, dtype=float)
+        if not self.usable:
+            return np.full(v.shape, np.nan)
+        x = v
+        if self.kind == "target":
+            x = np.maximum(0.0, np.maximum(self.low - v, v - self.high))
+        with np.errstate(invalid="ignore"):
+            s = np.clip(100.0 * (x - self.zero) / (self.full - self.zero), 0.0, 100.0)
+            if self.kind == "target" and self.floor_at_zero and self.low > 0:
+                s = np.where(v < self.low, np.clip(100.0 * v / self.low, 0.0, 100.0), s)
+        return s
+
+
+def spec_scale(spec: Mapping[str, Any], pooled: np.ndarray | None = None) -> Scale:
+    """The scale of ``spec`` from its own anchors/target, else relative to ``pooled`` values."""
     name = str(spec.get("name", "?"))
     direction = spec.get("direction")
-    if spec.get("anchors") is not None:
-        z, f = _anchor_pair(spec["anchors"], name)
-        return Anchors(z, f, "spec")
-    backend = str(spec.get("backend") or "")
-    if (name, backend) in BACKEND_ANCHORS:
-        z, f = BACKEND_ANCHORS[(name, backend)]
-        return Anchors(z, f, "default")
-    if name in DEFAULT_ANCHORS:
-        z, f = DEFAULT_ANCHORS[name]
-        return Anchors(z, f, "default")
+    anchors = spec.get("anchors")
     if direction == "target":
         lo, hi = parse_target(spec.get("target"), name)
+        floor = hi > lo > 0  # a natural range of a non-negative amount (motion, blinks, nods)
+        if anchors is not None:
+            return Scale("target", float(anchors[0]), float(anchors[1]), lo, hi, floor, "spec")
         if hi > lo:
-            return Anchors(hi - lo, 0.0, "range")
+            return Scale("target", hi - lo, 0.0, lo, hi, floor, "range")
+    elif anchors is not None:
+        return Scale("linear", float(anchors[0]), float(anchors[1]), source="spec")
     if pooled is None:
-        return Anchors(np.nan, np.nan, "none")
+        return Scale("none")
     x = np.asarray(pooled, dtype=float)
     if direction == "target":
         x = target_distance(x, spec.get("target"), name)
     x = x[np.isfinite(x)]
     if x.size < 2:
-        return Anchors(np.nan, np.nan, "none")
+        return Scale("none")
     p_lo, p_hi = np.percentile(x, RELATIVE_PERCENTILES)
     if p_hi <= p_lo:
-        return Anchors(np.nan, np.nan, "none")
+        return Scale("none")
     if direction == "higher":
-        return Anchors(p_lo, p_hi, "relative")
+        return Scale("linear", p_lo, p_hi, source="relative")
     if direction == "lower":
-        return Anchors(p_hi, p_lo, "relative")
-    return Anchors(p_hi, p_lo, "relative")  # distances: the closest 5 % score 100
+        return Scale("linear", p_hi, p_lo, source="relative")
+    lo, hi = parse_target(spec.get("target"), name)
+    return Scale("target", p_hi, p_lo, lo, hi, source="relative")  # distances: the closest 5 % score 100
 
 
-def normalise(values: np.ndarray | float, spec: Mapping[str, Any], anchors: Anchors) -> np.ndarray:
-    """Raw values -> 0-100 scores (NaN where the value is NaN or the anchors are unusable)."""
-    raw = np.asarray(values, dtype=float)
-    if not anchors.usable:
-        return np.full(raw.shape, np.nan)
-    v = raw
-    if spec.get("direction") == "target":
-        v = target_distance(raw, spec.get("target"), str(spec.get("name", "?")))
-    with np.errstate(invalid="ignore"):
-        s = 100.0 * (v - anchors.zero) / (anchors.full - anchors.zero)
-    s = np.clip(s, 0.0, 100.0)
-    if spec.get("direction") == "target":
-        lo, hi = parse_target(spec.get("target"), str(spec.get("name", "?")))
-        if hi > lo > 0:
-            # A natural range of a non-negative amount (motion, blinks, nods): below it the score
-            # falls linearly to 0 at 0, so a frozen face is the worst, not "close to the range".
-            with np.errstate(invalid="ignore"):
-                s = np.where(raw < lo, np.clip(100.0 * raw / lo, 0.0, 100.0), s)
-    return s
+def reference_scale(spec: Mapping[str, Any], human_range: tuple[float, float], width: float | None = None) -> Scale:
+    """The scale of a natural-behaviour metric from a human range ``(low, high)`` (either end may
+    be infinite): 100 inside it, 0 ``width`` outside it (default: the range's own width, or its
+    finite end's magnitude for a half-open range); for an amount (``low > 0``), below the range
+    the score falls linearly to 0 at 0."""
+    lo, hi = float(human_range[0]), float(human_range[1])
+    if width is None:
+        width = hi - lo if np.isfinite(hi - lo) else abs(lo if np.isfinite(lo) else hi)
+    if not (np.isfinite(width) and width > 0) or np.isnan(lo) or np.isnan(hi) or lo > hi:
+        return Scale("none")
+    return Scale("target", float(width), 0.0, lo, hi, floor_at_zero=bool(np.isfinite(lo) and lo > 0), source="reference")
 
 
 def dimension_scores(metric_scores: np.ndarray, metric_dims: Sequence[str], applicable: np.ndarray,
@@ -250,7 +195,7 @@ def overall_score(dim_scores: np.ndarray, in_protocol: np.ndarray | None = None)
         d = d[..., np.asarray(in_protocol, dtype=bool)]
     if d.shape[-1] == 0:
         return np.full(d.shape[:-1], np.nan)
-    return d.mean(axis=-1)  # NaN propagates: an incomplete row has no overall score
+    return d.mean(axis=-1)  # NaN propagates: a row missing a counted dimension has no overall score
 
 
 def rank_desc(scores: np.ndarray) -> np.ndarray:
@@ -258,10 +203,18 @@ def rank_desc(scores: np.ndarray) -> np.ndarray:
     axis; NaN for non-finite scores."""
     s = np.asarray(scores, dtype=float)
     ok = np.isfinite(s)
-    # rank = 1 + number of finite scores strictly greater
     greater = (s[..., None, :] > s[..., :, None]) & ok[..., None, :]
     r = 1.0 + greater.sum(axis=-1)
     return np.where(ok, r, np.nan)
+
+
+def aggregate(values: np.ndarray, how: str, axis: int = 1) -> np.ndarray:
+    """Pool per-case values along ``axis`` as a spec's ``aggregate`` says (NaN = no value)."""
+    v = np.asarray(values, dtype=float)
+    if how == "mean_abs":
+        v = np.abs(v)
+    with np.errstate(invalid="ignore"), _quiet_nan():
+        return np.nanmedian(v, axis=axis) if how == "median" else np.nanmean(v, axis=axis)
 
 
 @dataclass
@@ -270,10 +223,11 @@ class GroupScores:
 
     metrics: list[str]
     dims: list[str]  # dimensions of the protocol (those with at least one applicable metric)
-    anchors: list[Anchors]
-    metric_mean: np.ndarray  # (M, K) raw mean over cases
+    shared_dims: list[str]  # dimensions every model has: the overall score is their mean
+    scales: list[dict[str, Scale]]  # per metric: context -> scale ("*" = every context)
+    metric_mean: np.ndarray  # (M, K) raw values pooled by each spec's aggregate
     metric_n: np.ndarray  # (M, K) number of cases with a value
-    metric_score: np.ndarray  # (M, K)
+    metric_score: np.ndarray  # (M, K) mean case score
     applicable: np.ndarray  # (M, K) bool
     dim_score: np.ndarray  # (M, D)
     dim_lo: np.ndarray  # (M, D) bootstrap interval
@@ -284,6 +238,7 @@ class GroupScores:
     rank: np.ndarray  # (M,) NaN when unranked
     rank_lo: np.ndarray
     rank_hi: np.ndarray
+    case_scores: np.ndarray | None = None  # (M, C, K) per-case scores
     n_boot: int = 0
     seed: int = 0
     ci: float = 0.95
@@ -291,7 +246,7 @@ class GroupScores:
 
     @property
     def complete(self) -> np.ndarray:
-        return np.isfinite(self.overall)
+        return np.all(np.isfinite(self.dim_score), axis=1) if self.dim_score.size else np.isfinite(self.overall)
 
 
 def _means(weights: np.ndarray, v0: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -302,14 +257,34 @@ def _means(weights: np.ndarray, v0: np.ndarray, mask: np.ndarray) -> tuple[np.nd
         return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan), den
 
 
+def case_scales(spec: Mapping[str, Any], pooled: np.ndarray, contexts: Sequence[str], reference: Any) -> dict[str, Scale]:
+    """Scale per context for one metric (``"*"`` = the same for every context)."""
+    name = str(spec.get("name"))
+    if spec.get("natural") and reference is not None:
+        out = {}
+        for ctx in sorted(set(contexts)):
+            rng = reference.range(spec, ctx)
+            if rng is not None:
+                out[ctx] = reference_scale(spec, rng, reference.width(spec, ctx))
+        if out:
+            fallback = spec_scale(spec, pooled)
+            for ctx in set(contexts) - set(out):
+                out[ctx] = fallback
+            return out
+    return {"*": spec_scale(spec, pooled)}
+
+
 def score_group(values: np.ndarray, specs: Sequence[Mapping[str, Any]], *, kinds: Sequence[Any] | None = None,
+                contexts: Sequence[str] | None = None, reference: Any = None,
                 n_boot: int = 1000, seed: int = 0, ci: float = 0.95) -> GroupScores:
     """Score M models on C shared cases and K metrics of one protocol.
 
     ``values``: (M, C, K) raw per-case values, NaN where missing (a case a model did not run is all
     NaN). ``specs``: K metric specs (MetricSpec.to_dict()). ``kinds``: per model a group label
     (e.g. streaming or offline) deciding which metrics apply to it: a metric applies to a model when
-    some model of the same kind has a value for it. ``n_boot=0`` skips the bootstrap.
+    some model of the same kind has a value for it. ``contexts``: per case the context the human
+    reference is looked up in (the case's mode); ``reference``: a HumanReference or None.
+    ``n_boot=0`` skips the bootstrap.
     """
     v = np.asarray(values, dtype=float)
     if v.ndim != 3 or v.shape[2] != len(specs):
@@ -319,14 +294,26 @@ def score_group(values: np.ndarray, specs: Sequence[Mapping[str, Any]], *, kinds
     for s in specs:
         check_spec(s)
     M, C, K = v.shape
+    contexts = list(contexts) if contexts is not None else ["*"] * C
+    if len(contexts) != C:
+        raise ScoringError(f"contexts must have one entry per case ({C}), got {len(contexts)}")
     names = [str(s.get("name")) for s in specs]
     mdims = [str(s.get("dimension")) for s in specs]
     mask = np.isfinite(v)
-    v0 = np.where(mask, v, 0.0)
-    anchors = [resolve_anchors(specs[k], v[:, :, k].ravel()) for k in range(K)]
-    notes = [f"{names[k]}: no anchors and too few values to score it" for k in range(K) if not anchors[k].usable]
+    scales = [case_scales(specs[k], v[:, :, k].ravel(), contexts, reference) for k in range(K)]
+    cs = np.full_like(v, np.nan)  # per-case scores
+    for k in range(K):
+        sc = scales[k]
+        if "*" in sc:
+            cs[:, :, k] = sc["*"].score(v[:, :, k])
+        else:
+            for ctx, scale in sc.items():
+                cols = np.array([c == ctx for c in contexts])
+                cs[:, cols, k] = scale.score(v[:, cols, k])
+    usable = np.array([all(s.usable for s in scales[k].values()) for k in range(K)], dtype=bool)
+    notes = [f"{names[k]}: no anchors and too few values to score it" for k in range(K) if not usable[k]]
     notes += [f"{names[k]}: scored relative to this protocol's values (no documented anchors)"
-              for k in range(K) if anchors[k].source == "relative"]
+              for k in range(K) if any(s.source == "relative" for s in scales[k].values())]
 
     has_value = mask.any(axis=1)  # (M, K)
     kinds = list(kinds) if kinds is not None else [0] * M
@@ -334,22 +321,30 @@ def score_group(values: np.ndarray, specs: Sequence[Mapping[str, Any]], *, kinds
     for kind in set(kinds):
         rows = np.array([k == kind for k in kinds])
         applicable[rows] = has_value[rows].any(axis=0)
-    scorable = np.array([a.usable for a in anchors])
-    applicable &= scorable[None, :]
+    applicable &= usable[None, :]
     notes += [f"{names[k]}: no model has a value: left out of {mdims[k]}" for k in range(K)
-              if scorable[k] and not has_value[:, k].any()]
+              if usable[k] and not has_value[:, k].any()]
     dims = [d for d in DIMENSIONS if any(applicable[:, k].any() for k in range(K) if mdims[k] == d)]
+    smask = np.isfinite(cs)
+    s0 = np.where(smask, cs, 0.0)
 
-    def pipeline(weights: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        mean, n = _means(weights, v0, mask)
-        score = np.stack([normalise(mean[..., k], specs[k], anchors[k]) for k in range(K)], axis=-1) if K else mean
-        ds = dimension_scores(score, mdims, applicable, dims)
-        return mean, n, score, ds
+    def pipeline(weights: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        score, n = _means(weights, s0, smask)
+        return score, n, dimension_scores(score, mdims, applicable, dims)
 
-    mean, n, score, ds = pipeline(np.ones((1, C)))
-    mean, n, score, ds = mean[0], n[0], score[0], ds[0]
-    ov = overall_score(ds)
+    score, n, ds = (x[0] for x in pipeline(np.ones((1, C))))
+    shared = np.all(np.isfinite(ds), axis=0) if M else np.zeros(len(dims), bool)
+    shared_dims = [d for d, s in zip(dims, shared) if s]
+    for j, d in enumerate(dims):
+        if not shared[j]:
+            lacking = [i for i in range(M) if not np.isfinite(ds[i, j])]
+            if len(lacking) < M:
+                notes.append(f"{d}: missing for {len(lacking)} of {M} model(s): the overall score is over the shared "
+                             f"dimensions ({', '.join(d2 for d2, s2 in zip(dims, shared) if s2) or 'none'})")
+    ov = overall_score(ds, shared) if shared.any() else np.full(M, np.nan)
     rk = rank_desc(ov)
+    raw = np.stack([aggregate(v[:, :, k], str(specs[k].get("aggregate") or "mean")) for k in range(K)], axis=-1) \
+        if K else np.zeros((M, 0))
 
     D = len(dims)
     nan_md, nan_m = np.full((M, D), np.nan), np.full(M, np.nan)
@@ -363,30 +358,29 @@ def score_group(values: np.ndarray, specs: Sequence[Mapping[str, Any]], *, kinds
             idx = rng.integers(0, C, size=(b, C))
             w = np.zeros((b, C))
             np.add.at(w, (np.arange(b)[:, None], idx), 1.0)
-            _, _, _, d_b = pipeline(w)
+            _, _, d_b = pipeline(w)
             ds_b.append(d_b)
-            ov_b.append(overall_score(d_b))
+            ov_b.append(overall_score(d_b, shared) if shared.any() else np.full(d_b.shape[:-1], np.nan))
         dsb, ovb = np.concatenate(ds_b), np.concatenate(ov_b)
         with np.errstate(invalid="ignore"), _quiet_nan():
             dim_lo, dim_hi = np.nanpercentile(dsb, q[0], axis=0), np.nanpercentile(dsb, q[1], axis=0)
             ov_lo, ov_hi = np.nanpercentile(ovb, q[0], axis=0), np.nanpercentile(ovb, q[1], axis=0)
             rb = rank_desc(ovb)  # (B, M)
             rk_lo, rk_hi = np.nanpercentile(rb, q[0], axis=0), np.nanpercentile(rb, q[1], axis=0)
-        # an unranked (incomplete) row has no interval either
         dim_lo = np.where(np.isfinite(ds), dim_lo, np.nan)
         dim_hi = np.where(np.isfinite(ds), dim_hi, np.nan)
         ov_lo, ov_hi = np.where(np.isfinite(ov), ov_lo, np.nan), np.where(np.isfinite(ov), ov_hi, np.nan)
         rk_lo, rk_hi = np.where(np.isfinite(rk), np.floor(rk_lo), np.nan), np.where(np.isfinite(rk), np.ceil(rk_hi), np.nan)
     return GroupScores(
-        metrics=names, dims=dims, anchors=anchors, metric_mean=mean, metric_n=n.astype(int), metric_score=score,
-        applicable=applicable, dim_score=ds, dim_lo=dim_lo, dim_hi=dim_hi, overall=ov, overall_lo=ov_lo,
-        overall_hi=ov_hi, rank=rk, rank_lo=rk_lo, rank_hi=rk_hi, n_boot=int(n_boot), seed=int(seed), ci=float(ci),
-        notes=notes,
+        metrics=names, dims=dims, shared_dims=shared_dims, scales=scales, metric_mean=raw, metric_n=n.astype(int),
+        metric_score=score, applicable=applicable, dim_score=ds, dim_lo=dim_lo, dim_hi=dim_hi, overall=ov,
+        overall_lo=ov_lo, overall_hi=ov_hi, rank=rk, rank_lo=rk_lo, rank_hi=rk_hi, case_scores=cs,
+        n_boot=int(n_boot), seed=int(seed), ci=float(ci), notes=notes,
     )
 
 
 class _quiet_nan:
-    """Silence numpy's 'All-NaN slice' warnings for rows that are legitimately all missing."""
+    """Silence numpy's 'All-NaN slice' / 'Mean of empty slice' warnings for legitimately empty rows."""
 
     def __enter__(self) -> None:
         import warnings

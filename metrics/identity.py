@@ -93,6 +93,13 @@ def _embed_hz(features: Features, t: np.ndarray) -> float:
 
 
 # -- metrics --------------------------------------------------------------------------------------
+# Score anchors (cosine scoring 0, scoring 100) per embedding backend: similarities live on
+# different scales. dlib descriptors of two different people still reach cosine ~0.7-0.85, the
+# same face unchanged ~0.999, a face switched to another person halfway ~0.93; ArcFace's
+# different-person cosine is near 0 and same-person ~0.6-0.8; CLIP image embeddings of unrelated
+# pictures sit around 0.5-0.6.
+SIMILARITY_ANCHORS = {"dlib": (0.75, 1.0), "arcface": (0.2, 0.8), "clip": (0.6, 1.0)}
+
 _EMB_LIMITS = ("Backend-dependent scale: dlib descriptors of two different people still reach cosine "
                "~0.7-0.85, ArcFace's ~0; compare within one backend only (the leaderboard keys anchors "
                "on it). Embeddings see the face crop only: hair/clothes changes are not identity changes here.")
@@ -107,7 +114,7 @@ class EmbeddingIdentity(Metric):
             name="identity.csim", dimension="identity", direction="higher", version=1, backend="identity_embedding",
             unit="cosine", description="Mean cosine similarity between the frame embeddings (>= 5 Hz) and the "
             "reference embedding (mean of all reference images, L2-normalised).",
-            anchors=None,  # backend-dependent: lpmbench.scoring.BACKEND_ANCHORS
+            anchors=SIMILARITY_ANCHORS,
             validity="dlib backend, 256 px clips of a real photo (tests/test_metrics_identity.py): unchanged video "
             "0.999; face switched to another person for the second half 0.933; 5 s cross-fade to them 0.945.",
             limits=_EMB_LIMITS,
@@ -116,7 +123,7 @@ class EmbeddingIdentity(Metric):
             name="identity.csim_worst_window", dimension="identity", direction="higher", version=1, backend="identity_embedding",
             unit="cosine", description="Minimum over 2 s windows (every 0.5 s) of the window's mean similarity; a "
             "window needs half its expected embeddings.",
-            anchors=None,
+            anchors=SIMILARITY_ANCHORS,
             validity="dlib backend: unchanged video 0.999 vs 0.866 when the face switches to another person "
             "midway (margin 0.13; the test requires > 0.1).",
             limits=_EMB_LIMITS + " Undefined for videos shorter than 2 s.",
@@ -125,7 +132,7 @@ class EmbeddingIdentity(Metric):
             name="identity.drift_per_min", dimension="identity", direction="target", target=0.0, version=1,
             backend="identity_embedding", unit="cosine/min", description="Least-squares slope of the 2 s window means against "
             "window centre time, per minute (negative = drifting away from the reference).",
-            anchors=None,
+            anchors={"dlib": (0.1, 0.005), "*": (0.2, 0.01)}, aggregate="mean_abs",
             validity="dlib backend: unchanged video 0.00/min (|x| < 0.01); a gradual 5 s cross-fade to another "
             "person -1.80/min; a switch midway -2.54/min (the test requires < -1).",
             limits=_EMB_LIMITS + " On short clips the slope is noisy (per-window noise / duration); needs >= 2.5 s.",

@@ -179,7 +179,7 @@ def mouth_vs_audio_series(f: Features) -> dict[str, dict]:
 # -- specs ------------------------------------------------------------------------------------------
 SPEC_OFFSET = MetricSpec(
     name="lipsync.av_offset_frames", dimension="lipsync", direction="target", target=0.0, version=1,
-    backend="landmarks", unit="frames",
+    backend="landmarks", unit="frames", aggregate="mean_abs",
     description="Lag k in [-15, 15] frames maximising Pearson r between the mouth opening m[t+k] and the agent "
                 "RMS envelope e[t] over the agent's speaking frames (voice activity); positive = video late.",
     anchors=(8.0, 1.0),  # one frame off is imperceptible

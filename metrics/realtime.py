@@ -1,7 +1,7 @@
 """Real-time metrics: throughput, time to first frame, streaming latency, stalls, memory.
 
 They read only the :class:`~lpmbench.metric_api.Timing` that the runner (offline) or the paced
-replay (:func:`lpmbench.streaming.replay.run_stream`) measured, never the video.
+replay (:func:`lpmbench.streaming.driver.run_stream`) measured, never the video.
 
 Definitions (times in seconds):
 
@@ -13,7 +13,7 @@ Definitions (times in seconds):
 * ``realtime.fps`` = ``n_frames / wall_s``.
 * ``realtime.latency_p50_s`` / ``_p95_s`` (paced streaming only): percentiles over frames of
   ``arrival_i - due_i``; ``due_i`` is when the audio chunk containing the end of frame ``i`` was made
-  available by the paced replay (see :mod:`lpmbench.streaming.replay`).
+  available by the paced replay (see :mod:`lpmbench.streaming.driver`).
 * ``realtime.stall_ratio`` (paced streaming only): a viewer's player starts when the first frame
   arrives and shows frame ``i`` at ``slot_i = arrival_0 + B + i / fps`` with a jitter buffer
   ``B`` = 0.2 s (``jitter_buffer_s`` in the metric config). Frame ``i`` *stalls* when
@@ -152,7 +152,8 @@ class Memory(Metric):
     def compute(self, ctx: MetricContext) -> MetricOutput:
         t = ctx.timing
         out = MetricOutput()
-        if t is None:
+        if t is None or t.wall_s is None:
+            # pre-generated videos (model=folder): copying a file is no generation to measure
             raise MetricUnavailable("no generation timing recorded for this case")
         if t.peak_rss_mb is not None:
             out.values["realtime.peak_rss_mb"] = t.peak_rss_mb

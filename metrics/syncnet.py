@@ -58,7 +58,7 @@ class SyncNetLSE(Metric):
                    description="SyncNet distance: min over offsets of the mean audio-visual feature distance",
                    validity=_VALIDITY, limits=_LIMITS),
         MetricSpec("lipsync.syncnet_offset", "lipsync", "target", version=1, target=0.0, backend="syncnet_v2",
-                   unit="frames", description="offset (25 fps frames) of SyncNet's minimum distance; positive = video late",
+                   unit="frames", aggregate="mean_abs", anchors=(8.0, 1.0), description="offset (25 fps frames) of SyncNet's minimum distance; positive = video late",
                    validity=_VALIDITY, limits=_LIMITS),
     )
 

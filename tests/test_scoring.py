@@ -2,9 +2,10 @@
 import numpy as np
 import pytest
 
+from lpmbench.reference import HumanReference, summarize
 from lpmbench.scoring import (
-    Anchors, ScoringError, check_spec, dimension_scores, normalise, overall_score, rank_desc, resolve_anchors,
-    score_group, target_distance,
+    Scale, ScoringError, check_spec, dimension_scores, overall_score, rank_desc, reference_scale, score_group, spec_scale,
+    target_distance,
 )
 
 
@@ -14,41 +15,44 @@ def spec(name, dim="identity", direction="higher", **kw):
 
 def test_higher_and_lower_are_linear_between_anchors_and_clipped():
     hi = spec("x.up", anchors=[0.0, 1.0])
-    s = normalise([-0.5, 0.0, 0.25, 1.0, 2.0], hi, resolve_anchors(hi))
-    assert s.tolist() == [0.0, 0.0, 25.0, 100.0, 100.0]
+    assert spec_scale(hi).score([-0.5, 0.0, 0.25, 1.0, 2.0]).tolist() == [0.0, 0.0, 25.0, 100.0, 100.0]
     lo = spec("x.down", direction="lower", anchors=[10.0, 0.0])
-    assert normalise([0.0, 2.5, 10.0, 30.0], lo, resolve_anchors(lo)).tolist() == [100.0, 75.0, 0.0, 0.0]
+    assert spec_scale(lo).score([0.0, 2.5, 10.0, 30.0]).tolist() == [100.0, 75.0, 0.0, 0.0]
 
 
 def test_nan_stays_nan_never_zero():
-    hi = spec("x.up", anchors=[0.0, 1.0])
-    s = normalise([np.nan, 0.5], hi, resolve_anchors(hi))
+    s = spec_scale(spec("x.up", anchors=[0.0, 1.0])).score([np.nan, 0.5])
     assert np.isnan(s[0]) and s[1] == 50.0
 
 
 def test_target_point_and_range_scored_by_distance():
     assert target_distance([7.0, 8.0, 20.0, 25.0, 30.0], [8, 25]).tolist() == [1.0, 0.0, 0.0, 0.0, 5.0]
-    pt = spec("x.t", direction="target", target=0.0, anchors=[8.0, 1.0])
+    pt = spec_scale(spec("x.t", direction="target", target=0.0, anchors=[8.0, 1.0]))
     # |offset| <= 1 frame scores 100, 8 frames (either side) scores 0, linear between
-    assert normalise([0.0, -1.0, 4.5, -8.0, 12.0], pt, resolve_anchors(pt)).tolist() == [100.0, 100.0, 50.0, 0.0, 0.0]
-    rng = spec("x.r", dim="expressiveness", direction="target", target=[1.0, 6.0])
-    a = resolve_anchors(rng)
+    assert pt.score([0.0, -1.0, 4.5, -8.0, 12.0]).tolist() == [100.0, 100.0, 50.0, 0.0, 0.0]
+    a = spec_scale(spec("x.r", dim="expressiveness", direction="target", target=[1.0, 6.0]))
     assert (a.zero, a.full, a.source) == (5.0, 0.0, "range")  # d0 = width of the range
     # above the range: distance anchors; below a range of a non-negative amount: linear from 0 at 0
-    assert normalise([3.0, 8.5, 11.0], rng, a).tolist() == [100.0, 50.0, 0.0]
-    assert normalise([0.0, 0.5, 1.0], rng, a).tolist() == [0.0, 50.0, 100.0]
+    assert a.score([3.0, 8.5, 11.0]).tolist() == [100.0, 50.0, 0.0]
+    assert a.score([0.0, 0.5, 1.0]).tolist() == [0.0, 50.0, 100.0]
 
 
-def test_anchor_precedence_spec_then_backend_then_default_then_relative():
-    assert resolve_anchors(spec("identity.csim", anchors=[0.5, 0.9])) == Anchors(0.5, 0.9, "spec")
-    assert resolve_anchors(spec("identity.csim", backend="dlib")) == Anchors(0.75, 1.0, "default")
-    assert resolve_anchors(spec("identity.csim", backend="arcface")).zero == 0.2
-    assert resolve_anchors(spec("identity.csim", backend="unknown")) == Anchors(0.0, 1.0, "default")
+def test_scale_from_spec_else_relative_never_guessed():
+    assert spec_scale(spec("identity.csim", anchors=[0.5, 0.9])) == Scale("linear", 0.5, 0.9, source="spec")
     unknown = spec("plugin.thing", direction="lower")
-    assert not resolve_anchors(unknown).usable  # no values to fall back on: not scored, not guessed
-    pooled = np.linspace(0, 100, 101)
-    a = resolve_anchors(unknown, pooled)
+    assert not spec_scale(unknown).usable  # no values to fall back on: not scored, not guessed
+    a = spec_scale(unknown, np.linspace(0, 100, 101))
     assert a.source == "relative" and a.zero == pytest.approx(95.0) and a.full == pytest.approx(5.0)
+
+
+def test_per_backend_anchors_resolve_when_a_run_records_the_spec():
+    from lpmbench.metric_api import MetricSpec
+
+    s = MetricSpec("identity.x", "identity", "higher", backend="identity_embedding",
+                   anchors={"dlib": (0.75, 1.0), "arcface": (0.2, 0.8)})
+    assert s.for_backend("dlib").to_dict()["anchors"] == [0.75, 1.0]
+    assert s.for_backend("arcface").to_dict()["anchors"] == [0.2, 0.8]
+    assert s.for_backend("clip").anchors is None  # no anchors for that backend: relative, and flagged
 
 
 def test_check_spec_names_metric_and_problem():
@@ -88,9 +92,9 @@ SPECS = [
 ]
 
 
-def test_score_group_means_over_cases_then_normalises():
+def test_score_group_scores_each_case_then_averages():
     v = np.full((2, 3, 4), np.nan)
-    v[0, :, 0] = [0.6, 0.8, 1.0]  # mean 0.8 -> 80
+    v[0, :, 0] = [0.6, 0.8, 1.0]  # case scores 60, 80, 100 -> 80
     v[0, :, 1] = [2.0, 2.0, np.nan]  # mean over available cases: 2 -> 80
     v[0, :, 3] = 1.0  # 100
     v[1, :, 0] = 0.5
@@ -106,17 +110,57 @@ def test_score_group_means_over_cases_then_normalises():
     assert any("latency_p50_s" in n for n in g.notes)
 
 
+def test_offsets_either_side_do_not_cancel():
+    """Before: target metrics were scored on the mean over cases, so 8 frames late on one case and
+    8 early on another scored 100."""
+    off = spec("lipsync.off", dim="lipsync", direction="target", target=0.0, anchors=[8.0, 1.0], aggregate="mean_abs")
+    v = np.array([[[8.0], [-8.0]], [[0.0], [1.0]]])
+    g = score_group(v, [off], n_boot=0)
+    assert g.metric_score[:, 0].tolist() == [0.0, 100.0]
+    assert g.metric_mean[:, 0].tolist() == [8.0, 0.5]  # shown as the mean magnitude
+    rng = spec("x.r", dim="expressiveness", direction="target", target=[1.0, 2.0])
+    v = np.array([[[0.0], [0.0], [4.5]]])  # mean 1.5 is in range; no case is
+    assert score_group(v, [rng], n_boot=0).metric_score[0, 0] == 0.0
+
+
 def test_streaming_only_metric_does_not_make_offline_rows_incomplete():
     v = np.full((3, 2, 4), np.nan)
     v[:, :, 0] = 0.9
     v[:, :, 1] = 1.0
     v[:, :, 3] = 2.0
     v[1, :, 2] = 0.5  # model 1 streams: latency measured
-    g = score_group(v, SPECS, kinds=[False, True, True], n_boot=0)
-    assert np.isfinite(g.overall[0])  # offline: latency does not apply
-    assert np.isfinite(g.overall[1])
-    assert np.isnan(g.overall[2]) and np.isnan(g.rank[2])  # streaming without latency: incomplete
-    assert not g.complete[2] and np.isnan(g.dim_score[2, g.dims.index("realtime")])
+    g = score_group(v, SPECS, kinds=[False, True, False], n_boot=0)
+    assert np.all(np.isfinite(g.overall)) and g.complete.all()  # offline: latency does not apply
+    assert g.shared_dims == ["identity", "quality", "realtime"]
+
+
+def test_rows_missing_a_dimension_are_ranked_on_the_shared_ones():
+    """Before: a run of pre-generated videos (no realtime) could never be ranked beside others."""
+    v = np.full((2, 2, 4), np.nan)
+    v[:, :, 0] = [[0.9, 0.9], [0.5, 0.5]]
+    v[:, :, 1] = 1.0
+    v[0, :, 3] = 2.0  # model 1 (pre-generated videos) has no realtime values
+    g = score_group(v, SPECS, n_boot=50)
+    assert g.shared_dims == ["identity", "quality"]
+    assert np.isnan(g.dim_score[1, g.dims.index("realtime")]) and not g.complete[1]
+    assert g.rank.tolist() == [1.0, 2.0]  # both ranked, on identity and quality
+    assert g.overall[0] == pytest.approx((90 + 90) / 2) and np.isfinite(g.overall_lo[1])
+    assert any("realtime: missing for 1 of 2" in n for n in g.notes)
+
+
+def test_natural_metric_scores_against_the_human_reference_per_context():
+    ref = HumanReference({"metrics": {"expressiveness.blinks": {
+        "speak": summarize(np.linspace(20, 60, 21)), "idle": summarize(np.linspace(5, 25, 21))}}})
+    blinks = spec("expressiveness.blinks", dim="expressiveness", direction="target", target=[8.0, 25.0], natural=True)
+    v = np.array([[[40.0], [40.0], [0.0]]])  # 40/min: human while talking, not while idle; 0: dead
+    g = score_group(v, [blinks], contexts=["speak", "silence", "speak"], reference=ref, n_boot=0)
+    cs = g.case_scores[0, :, 0]
+    assert cs[0] == 100.0 and cs[1] < 30.0 and cs[2] == 0.0
+    assert {s.source for s in g.scales[0].values()} == {"reference"}
+    no_ref = score_group(v, [blinks], contexts=["speak", "silence", "speak"], n_boot=0)
+    assert no_ref.scales[0]["*"].source == "range"  # without a reference: the spec's own range
+    half_open = reference_scale(spec("x.c", direction="higher"), (0.4, float("inf")))
+    assert half_open.score([0.0, 0.2, 0.4, 3.0]).tolist() == [0.0, 50.0, 100.0, 100.0]
 
 
 def test_bootstrap_is_seeded_and_brackets_the_estimate():

@@ -103,14 +103,17 @@ def build_table(data: ResultsData, filters: Filters = Filters(), *, n_boot: int 
             block = data.values.reindex(columns=metrics).loc[pc.index].to_numpy(dtype=float)
             vals[pc["model"].map(m_idx).to_numpy(), pc["case_id"].map(c_idx).to_numpy()] = block
         kinds = [bool(pc.loc[pc["model"] == m, "streaming"].any()) for m in models]
-        g = score_group(vals, specs, kinds=kinds, n_boot=n_boot, seed=seed, ci=ci)
+        modes = pc.drop_duplicates("case_id").set_index("case_id")["mode"]
+        contexts = [str(modes.get(c, "")) for c in case_ids]
+        g = score_group(vals, specs, kinds=kinds, contexts=contexts, n_boot=n_boot, seed=seed, ci=ci)
         groups[protocol] = g
         notes += [f"protocol {protocol[:8]}: {n}" for n in g.notes]
         for k, name in enumerate(metrics):
-            a = g.anchors[k]
-            anchor_rows.append({"protocol": protocol, "metric": name, "dimension": specs[k]["dimension"],
-                                "direction": specs[k]["direction"], "target": _fmt_target(specs[k].get("target")),
-                                "anchor_0": a.zero, "anchor_100": a.full, "source": a.source})
+            for ctx, a in g.scales[k].items():
+                anchor_rows.append({"protocol": protocol, "metric": name, "context": ctx, "dimension": specs[k]["dimension"],
+                                    "direction": specs[k]["direction"], "target": _fmt_target(specs[k].get("target")),
+                                    "range": _fmt_target((a.low, a.high)) if a.kind == "target" else "",
+                                    "anchor_0": a.zero, "anchor_100": a.full, "source": a.source})
         suite = ", ".join(sorted(pc["suite"].unique()))
         for i, model in enumerate(models):
             mc = pc[pc["model"] == model]
