@@ -60,6 +60,20 @@ def _parser() -> argparse.ArgumentParser:
     w.add_argument("name", nargs="?")
     w.add_argument("--dir", type=Path, help="weights folder (default: $LPMBENCH_WEIGHTS_DIR or ~/.cache/lpmbench/weights)")
 
+    rf = sub.add_parser("reference", help="build or show a human reference (what real people do, measured)")
+    rsub = rf.add_subparsers(dest="ref_action", required=True)
+    rb = rsub.add_parser("build", help="measure real recordings (each with its own audio) into a reference file",
+                         description="VIDEO may be VIDEO@CONTEXT (speak, idle, listen); default: auto from the voice")
+    rb.add_argument("videos", nargs="+", help="recordings of real people, e.g. data/hdtf/*.mp4 or clip.mp4@idle")
+    rb.add_argument("--out", type=Path, required=True, help="the reference JSON file to write")
+    rb.add_argument("--name", default="custom", help="a name for the reference (shown on the leaderboard)")
+    rb.add_argument("--version", default="1")
+    rb.add_argument("--provenance", default="", help="where the recordings come from (recorded per clip)")
+    rb.add_argument("--include", action="append", default=[], metavar="FILE.py")
+    rb.add_argument("overrides", nargs="*", help="configuration overrides (analysis.*, metrics=...)")
+    rs = rsub.add_parser("show", help="print a reference's human ranges per metric and context")
+    rs.add_argument("path", nargs="?", type=Path, help="a reference file (default: the bundled one)")
+
     lb = sub.add_parser("leaderboard", help="open the Streamlit leaderboard over a results folder")
     lb.add_argument("--results", type=Path, default=None, help="results folder (default: $LPMBENCH_RESULTS or ./results)")
     lb.add_argument("--port", type=int)
@@ -249,6 +263,48 @@ def cmd_weights(a: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_reference(a: argparse.Namespace) -> int:
+    from . import reference as R
+
+    if a.ref_action == "show":
+        ref = R.load_reference(a.path)
+        print(f"{ref.name} v{ref.data.get('version')} (id {ref.id}), {len(ref.data.get('sources') or [])} source clips")
+        rows = []
+        for metric, per in sorted((ref.data.get("metrics") or {}).items()):
+            for ctx, st in per.items():
+                q = st.get("q", {})
+                rows.append({"metric": metric, "context": ctx, "n": st.get("n"),
+                             "q05": _fmt(q.get("5", float("nan"))), "median": _fmt(q.get("50", float("nan"))),
+                             "q95": _fmt(q.get("95", float("nan")))})
+        print(_table(rows, ["metric", "context", "n", "q05", "median", "q95"]))
+        return 0
+    from .plan import build_plan
+
+    plan = build_plan(a.overrides, include=a.include, need_suite=False)
+    videos = []
+    for v in a.videos:
+        path, at, ctx = v.rpartition("@") if "@" in v and v.rpartition("@")[2] in (*R.CONTEXTS, "auto") else (v, "", "auto")
+        if not Path(path).is_file():
+            raise ValueError(f"reference build: no such video {path!r}")
+        videos.append((Path(path), ctx, a.provenance))
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=len(videos), desc="reference", unit="clip", disable=None)
+
+    def progress(i: int, n: int, name: str) -> None:
+        bar.set_postfix_str(name)
+        bar.update(1 if i else 0)
+
+    doc = R.build_reference(plan, videos, name=a.name, version=a.version, progress=progress)
+    bar.close()
+    a.out.parent.mkdir(parents=True, exist_ok=True)
+    a.out.write_text(json.dumps(doc, indent=1))
+    counts = {c: sum(s["context"] == c for s in doc["sources"]) for c in R.CONTEXTS}
+    print(f"wrote {a.out}: {len(doc['sources'])} clips ({', '.join(f'{n} {c}' for c, n in counts.items())}), "
+          f"{len(doc['metrics'])} natural metrics, id {R.HumanReference(doc).id}")
+    return 0
+
+
 def cmd_leaderboard(a: argparse.Namespace) -> int:
     from .leaderboard import launch
 
@@ -256,7 +312,7 @@ def cmd_leaderboard(a: argparse.Namespace) -> int:
 
 
 COMMANDS = {"evaluate": cmd_evaluate, "score": cmd_score, "rescore": cmd_rescore, "list": cmd_list,
-            "validate": cmd_validate, "weights": cmd_weights, "leaderboard": cmd_leaderboard}
+            "validate": cmd_validate, "weights": cmd_weights, "reference": cmd_reference, "leaderboard": cmd_leaderboard}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -271,11 +327,12 @@ def main(argv: list[str] | None = None) -> int:
     from .case import SuiteError
     from .media import MediaError
     from .plugins import PluginError
+    from .reference import ReferenceError
     from .registry import RegistryError
 
     try:
         return COMMANDS[args.command](args) or 0
-    except (SuiteError, RegistryError, PluginError, MediaError, FileExistsError, ValueError) as e:
+    except (SuiteError, RegistryError, PluginError, MediaError, ReferenceError, FileExistsError, ValueError) as e:
         print(f"lpmbench {args.command}: error: {e}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # output piped into `head` and the like: stop quietly

@@ -197,6 +197,17 @@ class MetricOutput:
     # name -> {"t": seconds (N,), "y": values (N,), optional "y2": second curve, "label": ...}
     series: dict[str, dict[str, Any]] = field(default_factory=dict)
     details: dict[str, Any] = field(default_factory=dict)  # small JSON-able extras (e.g. detected events)
+    # corpus-level metrics: name -> additive per-case state {key: array}; the states of a model's
+    # cases are summed and reduced to one value by Metric.reduce (see CorpusContext)
+    states: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+@dataclass
+class CorpusContext:
+    """What a corpus-level metric's ``reduce`` sees besides the pooled state."""
+
+    reference: Any = None  # lpmbench.reference.HumanReference or None
+    config: dict[str, Any] = field(default_factory=dict)
 
 
 class Metric:
@@ -212,6 +223,15 @@ class Metric:
     def compute(self, ctx: MetricContext) -> MetricOutput:  # pragma: no cover - interface
         raise NotImplementedError
 
+    def reduce(self, name: str, state: dict[str, np.ndarray], ctx: CorpusContext) -> float:
+        """A corpus-level metric's value from the sum of its per-case states (``MetricOutput.states``).
+
+        Per-case states must be *additive* (counts, sums, sums of outer products), so states merge
+        across cases, runs and shards, and a bootstrap over cases is a weighted sum. Raise
+        :class:`MetricUnavailable` when the pooled state is too small to mean anything.
+        """
+        raise NotImplementedError(f"metric {name!r} is not a corpus-level metric")
+
     def __call__(self, ctx: MetricContext) -> MetricOutput:
         """Run ``compute`` and enforce the contract: finite floats, every name accounted for."""
         missing = [r for r in self.requires if not ctx.features.has(r)]
@@ -223,13 +243,19 @@ class Metric:
         except (MetricUnavailable, FeatureUnavailable) as e:
             return MetricOutput(unavailable={n: str(e) for n in self.names})
         clean = MetricOutput(unavailable=dict(out.unavailable), series=out.series, details=out.details)
+        for name, state in out.states.items():
+            arrays = {k: np.asarray(v, dtype=np.float64) for k, v in state.items()}
+            if all(np.all(np.isfinite(a)) for a in arrays.values()):
+                clean.states[name] = arrays
+            else:
+                clean.unavailable.setdefault(name, "per-case state is not finite")
         for name, v in out.values.items():
             if v is None or not isinstance(v, (int, float, np.floating, np.integer)) or not math.isfinite(float(v)):
                 clean.unavailable.setdefault(name, f"not a finite number ({v!r})")
             else:
                 clean.values[name] = float(v)
         for name in self.names:
-            if name not in clean.values and name not in clean.unavailable:
+            if name not in clean.values and name not in clean.unavailable and name not in clean.states:
                 clean.unavailable[name] = "not computed"
         return clean
 

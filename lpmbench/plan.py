@@ -65,6 +65,7 @@ class EvaluationPlan:
     cache_dir: Path | None
     run: RunOptions
     includes: tuple[str, ...] = ()
+    reference: Any = None  # lpmbench.reference.HumanReference the natural metrics are scored against
     notes: list[str] = field(default_factory=list)  # what the plan decided on its own (derived extractors)
 
     def analyzer(self):
@@ -104,11 +105,19 @@ def plan_from_config(c: dict[str, Any], *, include: Iterable[str] = (), need_sui
     analysis_cfg = c.get("analysis") or {}
     analysis, notes = derive_extractors(metrics, AnalysisConfig.from_dict(analysis_cfg.get("options")))
     cache = analysis_cfg.get("cache_dir")
+    from .reference import bundled_reference_path, load_reference
+
+    ref_path = (c.get("reference") or {}).get("path")
+    reference = None
+    if ref_path or bundled_reference_path().is_file():
+        reference = load_reference(ref_path)
+    else:
+        notes.append("no human reference installed: natural metrics are scored on their specs' ranges")
     return EvaluationPlan(
         config=c, suite=suite, adapter=adapter, model_name=str(model.get("name") or model.get("adapter")),
         metrics=metrics, metric_options=dict(mcfg.get("options") or {}), analysis=analysis,
         cache_dir=Path(cache) if cache else None, run=RunOptions.from_config(c.get("run") or {}),
-        includes=includes, notes=notes,
+        includes=includes, reference=reference, notes=notes,
     )
 
 

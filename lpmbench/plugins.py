@@ -8,7 +8,9 @@ import types
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from .metric_api import Metric, MetricContext, MetricOutput, MetricSpec
+import numpy as np
+
+from .metric_api import CorpusContext, Metric, MetricContext, MetricOutput, MetricSpec
 from .registry import METRICS, RegistryError, include_file, load_object
 
 
@@ -59,7 +61,18 @@ class MetricSet:
             out.unavailable.update(r.unavailable)
             out.series.update(r.series)
             out.details.update(r.details)
+            out.states.update(r.states)
         return out
+
+    def corpus_names(self) -> list[str]:
+        return [n for n, s in self.specs.items() if s.level == "corpus"]
+
+    def reduce(self, name: str, state: dict[str, Any], ctx: "CorpusContext") -> float:
+        """The value of corpus-level metric ``name`` from a pooled state (MetricUnavailable if none)."""
+        for m in self.metrics:
+            if name in m.names:
+                return float(m.reduce(name, {k: np.asarray(v, dtype=np.float64) for k, v in state.items()}, ctx))
+        raise KeyError(f"no metric {name!r} in this metric set")
 
 
 def load_metrics(include: Iterable[str] = (), select: Iterable[str] = ("*",), exclude: Iterable[str] = (),

@@ -179,3 +179,90 @@ def assemble(clips: list[ClipResult], *, name: str, version: str, natural: Itera
     return {"format": FORMAT, "format_version": FORMAT_VERSION, "name": name, "version": version,
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "quantiles": list(QUANTILES),
             "metrics": metrics, "dynamics": dynamics, "sources": [c.source for c in clips], "notes": notes}
+
+
+# -- building a reference from recordings -----------------------------------------------------------
+def speech_fraction(features: Any) -> float:
+    """Fraction of frames in which the recording's own voice is active."""
+    vad = np.asarray(features.get("agent_vad"), dtype=bool) if features.has("agent_vad") else np.zeros(0, bool)
+    return float(vad.mean()) if vad.size else 0.0
+
+
+SPEAK_FRACTION = 0.3  # a recording voiced for at least this fraction of its frames is "speak"
+
+
+def measure_recording(plan: Any, video: Path, *, context: str = "auto", provenance: str = "",
+                      audio: Path | None = None, partner_audio: Path | None = None) -> ClipResult:
+    """Analyse one real recording with the plan's analysis pass and natural metrics.
+
+    The recording's own soundtrack is its agent audio (``audio`` overrides it); ``context``
+    ``auto`` is ``speak`` when it is voiced for at least :data:`SPEAK_FRACTION` of the frames,
+    else ``idle`` (``listen`` needs ``partner_audio``, the voice the person listens to).
+    """
+    import tempfile
+
+    import soundfile as sf
+
+    from .case import AUDIO_RATE
+    from .media import MediaError, load_audio, probe
+    from .runner import adhoc_case, score_features
+
+    info = probe(video)
+    with tempfile.TemporaryDirectory(prefix="lpmbench-ref-") as tmp:
+        track = audio
+        if track is None and info.has_audio:
+            try:
+                samples = load_audio(video, duration=info.duration)
+            except MediaError:
+                samples = None
+            if samples is not None and np.any(samples):
+                track = Path(tmp) / "own.wav"
+                sf.write(str(track), samples, AUDIO_RATE)
+        reference_frame = Path(tmp) / "reference.png"
+        _first_frame(video, reference_frame)
+        case = adhoc_case([reference_frame], video_fps=info.fps, duration=info.duration, width=info.width,
+                          height=info.height, audio=track, partner_audio=partner_audio, case_id=Path(video).stem)
+        with plan.analyzer() as analyzer:
+            features = analyzer.run(video, case)
+        out = score_features(features, case, None, plan.metrics, plan.metric_options)
+    natural = [n for n, s in plan.metrics.specs.items() if s.natural]
+    if context == "auto":
+        context = "listen" if partner_audio else ("speak" if speech_fraction(features) >= SPEAK_FRACTION else "idle")
+    if context not in CONTEXTS:
+        raise ReferenceError(f"unknown context {context!r}; one of {CONTEXTS} or auto")
+    windows = None
+    try:
+        from .metrics.realism import window_dynamics
+
+        windows = window_dynamics(features)
+    except Exception:  # no face / too short: the clip adds no dynamics windows
+        windows = None
+    source = {"file": Path(video).name, "context": context, "provenance": provenance, "fps": round(info.fps, 3),
+              "size": [info.width, info.height], "duration_s": round(float(features["duration"]), 3),
+              "speech_fraction": round(speech_fraction(features), 3),
+              "face_presence": round(float(np.mean(features["face_present"])), 3)}
+    return ClipResult(source, {n: out.values[n] for n in natural if n in out.values}, windows)
+
+
+def _first_frame(video: Path, out: Path) -> None:
+    """The recording's first frame as the reference image (a real person's own likeness)."""
+    from PIL import Image
+
+    from .media import MediaError, iter_frames
+
+    for rgb in iter_frames(video):
+        Image.fromarray(np.ascontiguousarray(rgb)).save(out)
+        return
+    raise MediaError(f"{video}: no decodable frame")
+
+
+def build_reference(plan: Any, videos: list[tuple[Path, str, str]], *, name: str, version: str,
+                    progress: Any = None, notes: str = "") -> dict[str, Any]:
+    """A reference document from ``(video, context, provenance)`` triples (context may be ``auto``)."""
+    natural = [n for n, s in plan.metrics.specs.items() if s.natural]
+    clips = []
+    for i, (video, context, provenance) in enumerate(videos):
+        if progress:
+            progress(i, len(videos), Path(video).name)
+        clips.append(measure_recording(plan, Path(video), context=context, provenance=provenance))
+    return assemble(clips, name=name, version=version, natural=natural, notes=notes)

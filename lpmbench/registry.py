@@ -261,7 +261,7 @@ ADAPTERS: Registry[Any] = Registry(
 METRICS: Registry[Any] = Registry(
     "metric plug-in", "lpmbench.metrics",
     {name: f"lpmbench.metrics.{name}:METRICS" for name in (
-        "identity", "lipsync", "expressiveness", "conversation", "text_control", "quality", "realtime",
+        "identity", "lipsync", "expressiveness", "conversation", "text_control", "quality", "realtime", "realism",
         "syncnet", "clip_score", "distribution")},
     check=_metric_check,
 )

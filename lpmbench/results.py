@@ -118,6 +118,9 @@ class RunManifest:
     status: str = "running"  # running | finished | interrupted
     protocol: str = ""  # protocol_hash(...): only equal protocols are ranked
     config: dict[str, Any] = field(default_factory=dict)  # the resolved configuration
+    reference: dict[str, Any] = field(default_factory=dict)  # HumanReference.describe(): id, name, version
+    # corpus-level metrics over the run's cases: name -> {"value", "n_cases"} or {"unavailable": why}
+    corpus: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "RunManifest":
@@ -150,6 +153,8 @@ class CaseRecord:
     features_key: str | None = None  # analysis cache key
     series: str | None = None  # path of the series file relative to the run folder
     details: dict[str, Any] = field(default_factory=dict)
+    # corpus-level metrics: name -> additive per-case state {key: nested list} (MetricOutput.states)
+    states: dict[str, dict[str, Any]] = field(default_factory=dict)
     started_at: str = ""
     finished_at: str = ""
 
@@ -167,7 +172,8 @@ class CaseRecord:
         known = {k: d[k] for k in cls.__dataclass_fields__ if k in d}
         for k, default in (("mode", ""), ("style", ""), ("character", ""), ("tags", []), ("input_hash", "")):
             known.setdefault(k, default)
-        for k, kind in (("values", dict), ("unavailable", dict), ("timing", dict), ("details", dict), ("tags", list)):
+        for k, kind in (("values", dict), ("unavailable", dict), ("timing", dict), ("details", dict), ("tags", list),
+                        ("states", dict)):
             if k in known and not isinstance(known[k], kind):
                 raise ResultsError(f"case {d['case_id']!r}: field {k!r} must be a JSON {'object' if kind is dict else 'array'}")
         for name, v in (known.get("values") or {}).items():
@@ -175,6 +181,9 @@ class CaseRecord:
                 raise ResultsError(f"case {d['case_id']!r}: metric {name!r} has non-finite value {v!r}")
         if known.get("error") is not None and not isinstance(known["error"], dict):
             raise ResultsError(f"case {d['case_id']!r}: field 'error' must be an object or null")
+        for name, st in (known.get("states") or {}).items():
+            if not isinstance(st, dict) or not all(isinstance(v, (list, int, float)) for v in st.values()):
+                raise ResultsError(f"case {d['case_id']!r}: state of {name!r} must map keys to numbers or arrays")
         return cls(**known)
 
 
@@ -334,7 +343,7 @@ def validate_run(run: Run, *, require_finished: bool = True, check_files: bool =
 
     m = run.manifest
     out: list[Problem] = []
-    for fname in ("harness", "suite", "model", "metrics", "backends", "hardware", "analysis", "config"):
+    for fname in ("harness", "suite", "model", "metrics", "backends", "hardware", "analysis", "config", "reference", "corpus"):
         if not isinstance(getattr(m, fname), dict):
             out.append(Problem(f"manifest.json: field {fname!r} must be an object, got {type(getattr(m, fname)).__name__}"))
     if out:
@@ -378,6 +387,14 @@ def validate_run(run: Run, *, require_finished: bool = True, check_files: bool =
 
 
 # -- writing --------------------------------------------------------------------------------------
+def _json_default(o: Any) -> Any:
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    if isinstance(o, np.generic):
+        return o.item()
+    return str(o)
+
+
 def _atomic_write(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` via a temporary file in the same folder (never half a file)."""
     tmp = path.with_name(path.name + ".tmp")
@@ -485,7 +502,7 @@ class RunStore:
     def append(self, record: CaseRecord) -> None:
         """Append one record as a whole line (one write of line + newline), fsynced."""
         self._check_open()
-        line = (json.dumps(asdict(record), default=str) + "\n").encode()
+        line = (json.dumps(asdict(record), default=_json_default) + "\n").encode()
         fd = os.open(self.layout.cases, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:
             os.write(fd, line)

@@ -18,6 +18,8 @@ import traceback
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
+import numpy as np
+
 from . import __version__
 from .case import Case, Suite
 from .features import Features
@@ -106,6 +108,30 @@ def select_cases(suite: Suite, patterns: Iterable[str] | None) -> list[Case]:
     return chosen
 
 
+def _fill(rec: CaseRecord, out: MetricOutput) -> None:
+    rec.values, rec.unavailable, rec.details = out.values, out.unavailable, out.details
+    rec.states = {k: {kk: vv.tolist() for kk, vv in v.items()} for k, v in out.states.items()}
+
+
+def corpus_values(plan: EvaluationPlan, records: Iterable[CaseRecord]) -> dict[str, Any]:
+    """Corpus-level metrics of a set of case records: each reduced from the sum of its states."""
+    from .metric_api import CorpusContext, MetricUnavailable
+
+    out: dict[str, Any] = {}
+    ctx = CorpusContext(reference=plan.reference, config=plan.metric_options)
+    for name in plan.metrics.corpus_names():
+        states = [r.states[name] for r in records if r.status == "ok" and name in r.states]
+        if not states:
+            out[name] = {"unavailable": "no case contributed a state"}
+            continue
+        pooled = {k: sum(np.asarray(s[k], dtype=np.float64) for s in states) for k in states[0]}
+        try:
+            out[name] = {"value": plan.metrics.reduce(name, pooled, ctx), "n_cases": len(states)}
+        except (MetricUnavailable, ValueError) as e:
+            out[name] = {"unavailable": str(e)}
+    return out
+
+
 def new_record(case: Case) -> CaseRecord:
     """A case's record before anything ran: an error until the case is scored."""
     return CaseRecord(case_id=case.id, status="error", mode=case.mode, style=case.character.style,
@@ -144,7 +170,7 @@ def score_case(plan: EvaluationPlan, analyzer, store: RunStore, case: Case, vide
     # metrics are pure; a crashing plugin is recorded as unavailable by MetricSet
     out = score_features(features, case, timing, plan.metrics, plan.metric_options)
     rec.status = "ok"
-    rec.values, rec.unavailable, rec.details = out.values, out.unavailable, out.details
+    _fill(rec, out)
     rec.timing = timing.to_dict()
     # per-frame arrival/due times of a streamed case are kept so that rescore loses no latency data
     rec.series = store.write_series(case.id, {**_series_for_json(out), **frame_series(timing)})
@@ -172,6 +198,7 @@ def _manifest(plan: EvaluationPlan, run_id: str, cases: list[Case], started: str
     assert suite is not None
     specs = manifest_specs(plan.metrics, analysis)
     backends = analysis.get("backends", {})
+    reference = plan.reference.describe() if plan.reference is not None else {}
     return RunManifest(
         schema_version=SCHEMA_VERSION, run_id=run_id,
         harness={"version": __version__, "git_revision": git_revision()},
@@ -180,7 +207,8 @@ def _manifest(plan: EvaluationPlan, run_id: str, cases: list[Case], started: str
         model={"name": plan.model_name, "adapter": plan.adapter.adapter, "params": plan.adapter.params,
                "timeout_s": plan.run.timeout_s},
         metrics=specs, backends=backends, analysis=analysis, hardware=hardware_info(), started_at=started,
-        config=plan.config, protocol=protocol_hash(suite.content_hash, specs, backends),
+        config=plan.config, reference=reference,
+        protocol=protocol_hash(suite.content_hash, specs, backends, reference.get("id")),
     )
 
 
@@ -237,6 +265,7 @@ def evaluate(plan: EvaluationPlan, progress: Callable[[str], None] | None = None
                 if progress:
                     progress(f"{case.id}: {rec.status}")
             manifest.status = "finished"
+            manifest.corpus = corpus_values(plan, load_run(run_dir).cases.values())
         finally:
             worker.close()
             if manifest.status != "finished":
@@ -284,15 +313,18 @@ def rescore(plan: EvaluationPlan, run_dir: str | Path, *, reanalyze: bool = Fals
                 rec.features_key = features.meta.get("cache_key")
             timing = timing_from_record(rec.timing, run.series(cid))
             out = score_features(features, case, timing, plan.metrics, plan.metric_options)
-            rec.values, rec.unavailable, rec.details = out.values, out.unavailable, out.details
+            _fill(rec, out)
             rec.series = store.write_series(cid, {**_series_for_json(out), **frame_series(timing)})
             rec.finished_at = utcnow()
             store.append(rec)
             n += 1
         m = run.manifest
         m.metrics = manifest_specs(plan.metrics, analyzer.describe())
-        m.config = {**m.config, "metrics": plan.config.get("metrics", m.config.get("metrics"))}
-        m.protocol = protocol_hash(m.suite.get("hash", ""), m.metrics, m.backends)
+        m.config = {**m.config, "metrics": plan.config.get("metrics", m.config.get("metrics")),
+                    "reference": plan.config.get("reference", m.config.get("reference"))}
+        m.reference = plan.reference.describe() if plan.reference is not None else {}
+        m.protocol = protocol_hash(m.suite.get("hash", ""), m.metrics, m.backends, m.reference.get("id"))
+        m.corpus = corpus_values(plan, load_run(run.dir).cases.values())
         store.write_manifest(m)
     return n
 

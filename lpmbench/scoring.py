@@ -274,8 +274,24 @@ def case_scales(spec: Mapping[str, Any], pooled: np.ndarray, contexts: Sequence[
     return {"*": spec_scale(spec, pooled)}
 
 
+def pool_corpus(weights: np.ndarray, states: Mapping[str, np.ndarray], reduce: Any) -> np.ndarray:
+    """Values (B, M) of a corpus-level metric: its per-case states (each (M, C, ...), zeros where a
+    case has none) summed with case weights (B, C) and reduced; NaN where reduce refuses."""
+    pooled = {k: np.tensordot(weights, np.moveaxis(a, 1, 0), axes=(1, 0)) for k, a in states.items()}  # (B, M, ...)
+    first = next(iter(pooled.values()))
+    out = np.full(first.shape[:2], np.nan)
+    for b in range(out.shape[0]):
+        for m in range(out.shape[1]):
+            try:
+                out[b, m] = reduce({k: v[b, m] for k, v in pooled.items()})
+            except Exception:  # MetricUnavailable (too few windows, no reference): no value
+                out[b, m] = np.nan
+    return out
+
+
 def score_group(values: np.ndarray, specs: Sequence[Mapping[str, Any]], *, kinds: Sequence[Any] | None = None,
                 contexts: Sequence[str] | None = None, reference: Any = None,
+                corpus: Mapping[int, tuple[Mapping[str, np.ndarray], Any]] | None = None,
                 n_boot: int = 1000, seed: int = 0, ci: float = 0.95) -> GroupScores:
     """Score M models on C shared cases and K metrics of one protocol.
 
@@ -284,9 +300,12 @@ def score_group(values: np.ndarray, specs: Sequence[Mapping[str, Any]], *, kinds
     (e.g. streaming or offline) deciding which metrics apply to it: a metric applies to a model when
     some model of the same kind has a value for it. ``contexts``: per case the context the human
     reference is looked up in (the case's mode); ``reference``: a HumanReference or None.
-    ``n_boot=0`` skips the bootstrap.
+    ``corpus``: for corpus-level metric k, ``(states, reduce)``: its per-case states as arrays
+    ``{key: (M, C, ...)}`` and ``reduce(pooled state) -> value``; its value for a model is reduced
+    from the pooled states of the model's cases (and of each bootstrap resample). ``n_boot=0``
+    skips the bootstrap.
     """
-    v = np.asarray(values, dtype=float)
+    v = np.array(values, dtype=float)  # a copy: corpus columns are overwritten below
     if v.ndim != 3 or v.shape[2] != len(specs):
         raise ScoringError(f"values must be (models, cases, {len(specs)} metrics), got shape {v.shape}")
     if not 0 < ci < 1:
@@ -294,15 +313,23 @@ def score_group(values: np.ndarray, specs: Sequence[Mapping[str, Any]], *, kinds
     for s in specs:
         check_spec(s)
     M, C, K = v.shape
+    corpus = dict(corpus or {})
     contexts = list(contexts) if contexts is not None else ["*"] * C
     if len(contexts) != C:
         raise ScoringError(f"contexts must have one entry per case ({C}), got {len(contexts)}")
     names = [str(s.get("name")) for s in specs]
     mdims = [str(s.get("dimension")) for s in specs]
+    corpus_full = {k: pool_corpus(np.ones((1, C)), st, red)[0] for k, (st, red) in corpus.items()}  # (M,)
+    for k, st in ((k, st) for k, (st, _) in corpus.items()):
+        has = next(iter(st.values())).reshape(M, C, -1).any(axis=2)  # cases that contributed a state
+        v[:, :, k] = np.where(has, 0.0, np.nan)  # coverage only; the value is the pooled one
     mask = np.isfinite(v)
-    scales = [case_scales(specs[k], v[:, :, k].ravel(), contexts, reference) for k in range(K)]
+    scales = [case_scales(specs[k], corpus_full[k] if k in corpus else v[:, :, k].ravel(), contexts, reference)
+              for k in range(K)]
     cs = np.full_like(v, np.nan)  # per-case scores
     for k in range(K):
+        if k in corpus:
+            continue  # scored on the pooled value in pipeline()
         sc = scales[k]
         if "*" in sc:
             cs[:, :, k] = sc["*"].score(v[:, :, k])
@@ -328,8 +355,15 @@ def score_group(values: np.ndarray, specs: Sequence[Mapping[str, Any]], *, kinds
     smask = np.isfinite(cs)
     s0 = np.where(smask, cs, 0.0)
 
+    corpus_scored = {k for k in corpus if usable[k]}
+
     def pipeline(weights: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         score, n = _means(weights, s0, smask)
+        for k in corpus_scored:
+            st, red = corpus[k]
+            _, n_k = _means(weights, mask[:, :, k:k + 1].astype(float), mask[:, :, k:k + 1])
+            n[..., k] = n_k[..., 0]
+            score[..., k] = next(iter(scales[k].values())).score(pool_corpus(weights, st, red))
         return score, n, dimension_scores(score, mdims, applicable, dims)
 
     score, n, ds = (x[0] for x in pipeline(np.ones((1, C))))
@@ -343,8 +377,8 @@ def score_group(values: np.ndarray, specs: Sequence[Mapping[str, Any]], *, kinds
                              f"dimensions ({', '.join(d2 for d2, s2 in zip(dims, shared) if s2) or 'none'})")
     ov = overall_score(ds, shared) if shared.any() else np.full(M, np.nan)
     rk = rank_desc(ov)
-    raw = np.stack([aggregate(v[:, :, k], str(specs[k].get("aggregate") or "mean")) for k in range(K)], axis=-1) \
-        if K else np.zeros((M, 0))
+    raw = np.stack([corpus_full[k] if k in corpus else aggregate(v[:, :, k], str(specs[k].get("aggregate") or "mean"))
+                    for k in range(K)], axis=-1) if K else np.zeros((M, 0))
 
     D = len(dims)
     nan_md, nan_m = np.full((M, D), np.nan), np.full(M, np.nan)

@@ -186,3 +186,28 @@ def test_score_group_rejects_bad_shapes():
         score_group(np.zeros((2, 3)), SPECS)
     with pytest.raises(ScoringError, match="ci"):
         score_group(np.zeros((1, 1, 4)), SPECS, ci=1.5)
+
+
+def test_corpus_metric_is_reduced_from_pooled_states_per_model_and_resample():
+    """A distribution-level metric: per-case additive states, one value per model."""
+    fd = spec("expressiveness.fd", dim="expressiveness", direction="lower", anchors=[4.0, 0.0], level="corpus")
+    hi = spec("identity.csim", anchors=[0.0, 1.0])
+    M, C = 2, 6
+    n = np.zeros((M, C))
+    total = np.zeros((M, C))
+    n[0], total[0] = 10.0, 10.0  # model 0: mean 1.0 -> distance 0 from the "reference" mean 1
+    n[1, :3], total[1, :3] = 10.0, 30.0  # model 1: mean 3.0 on the cases it has -> distance 2
+    v = np.full((M, C, 2), np.nan)
+    v[:, :, 1] = 0.9
+
+    def reduce(state):
+        if state["n"] <= 0:
+            raise ValueError("no windows")
+        return abs(state["sum"] / state["n"] - 1.0)
+
+    g = score_group(v, [fd, hi], corpus={0: ({"n": n, "sum": total}, reduce)}, n_boot=20)
+    assert g.metric_mean[:, 0].tolist() == [0.0, 2.0]
+    assert g.metric_score[:, 0].tolist() == [100.0, 50.0]
+    assert g.metric_n[:, 0].tolist() == [6, 3]
+    assert g.dims == ["identity", "expressiveness"] or set(g.dims) == {"identity", "expressiveness"}
+    assert np.all(np.isfinite(g.dim_lo)) and g.rank.tolist() == [1.0, 2.0]

@@ -33,6 +33,9 @@ class ResultsData:
     unavailable: pd.DataFrame  # run_id, case_id, metric, reason
     specs: dict[str, dict[str, dict[str, Any]]]  # protocol -> metric name -> spec dict
     problems: pd.DataFrame  # path, run_id, severity ("skipped" | "warning"), problem
+    # corpus-level metric states: ``cases`` index -> {metric: {key: array}}
+    states: dict[int, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    references: dict[str, Any] = field(default_factory=dict)  # protocol -> HumanReference | None
     include_unfinished: bool = False
     notes: list[str] = field(default_factory=list)
 
@@ -104,6 +107,8 @@ def load_results(root: str | Path, *, include_unfinished: bool = False) -> Resul
     value_rows: list[dict[str, float]] = []
     unavail: list[dict[str, str]] = []
     specs: dict[str, dict[str, dict[str, Any]]] = {}
+    states: dict[int, dict[str, dict[str, Any]]] = {}
+    references: dict[str, Any] = {}
     for run in runs:
         m = run.manifest
         found = validate_run(run, require_finished=not include_unfinished, check_files=False)
@@ -113,12 +118,19 @@ def load_results(root: str | Path, *, include_unfinished: bool = False) -> Resul
             continue
         for p in found:
             problems.append({"path": str(run.dir), "run_id": m.run_id, "severity": "warning", "problem": str(p)})
-        protocol = _text(m.protocol) or protocol_hash(_text(m.suite.get("hash")), m.metrics, m.backends)
+        protocol = _text(m.protocol) or protocol_hash(_text(m.suite.get("hash")), m.metrics, m.backends,
+                                                      (m.reference or {}).get("id"))
+        if protocol not in references:
+            references[protocol], why = resolve_reference(m.reference or {})
+            if why:
+                problems.append({"path": str(run.dir), "run_id": m.run_id, "severity": "warning", "problem": why})
         pspecs = specs.setdefault(protocol, {})
         for name, spec in m.metrics.items():
             pspecs.setdefault(name, {"name": name, **spec})
         run_id = _text(m.run_id) or run.dir.name
         for r in run.cases.values():
+            if r.states:
+                states[len(case_rows)] = r.states
             case_rows.append(_case_row(run_id, r))
             value_rows.append({k: float(v) for k, v in r.values.items() if k in m.metrics})
             for k, reason in (r.unavailable or {}).items():
@@ -145,9 +157,30 @@ def load_results(root: str | Path, *, include_unfinished: bool = False) -> Resul
         values=values,
         unavailable=pd.DataFrame(unavail, columns=["run_id", "case_id", "metric", "reason"]),
         specs=specs,
+        states=states,
+        references=references,
         problems=pd.DataFrame(problems, columns=["path", "run_id", "severity", "problem"]),
         include_unfinished=include_unfinished,
     )
+
+
+def resolve_reference(recorded: dict[str, Any]) -> tuple[Any, str]:
+    """The human reference a run was scored against (by the id it recorded), or (None, why not)."""
+    from ..reference import ReferenceError, bundled_reference_path, load_reference
+
+    if not recorded.get("id"):
+        return None, ""
+    for path in (recorded.get("path"), None if bundled_reference_path().is_file() else "skip"):
+        if path == "skip":
+            continue
+        try:
+            ref = load_reference(path)
+        except ReferenceError:
+            continue
+        if ref.id == recorded["id"]:
+            return ref, ""
+    return None, (f"human reference {recorded.get('name', '?')} (id {recorded['id']}) not found here: natural metrics "
+                  "are scored on their specs' ranges")
 
 
 def _streamed(run: Run, model: dict[str, Any]) -> bool:

@@ -105,7 +105,10 @@ def build_table(data: ResultsData, filters: Filters = Filters(), *, n_boot: int 
         kinds = [bool(pc.loc[pc["model"] == m, "streaming"].any()) for m in models]
         modes = pc.drop_duplicates("case_id").set_index("case_id")["mode"]
         contexts = [str(modes.get(c, "")) for c in case_ids]
-        g = score_group(vals, specs, kinds=kinds, contexts=contexts, n_boot=n_boot, seed=seed, ci=ci)
+        reference = data.references.get(protocol)
+        corpus = _corpus_inputs(data, pc, metrics, specs, m_idx, c_idx, reference)
+        g = score_group(vals, specs, kinds=kinds, contexts=contexts, reference=reference, corpus=corpus,
+                        n_boot=n_boot, seed=seed, ci=ci)
         groups[protocol] = g
         notes += [f"protocol {protocol[:8]}: {n}" for n in g.notes]
         for k, name in enumerate(metrics):
@@ -154,6 +157,37 @@ def build_table(data: ResultsData, filters: Filters = Filters(), *, n_boot: int 
     return LeaderboardTable(table=table, raw=aligned(raw_rows), metric_scores=aligned(score_rows),
                             coverage=aligned(cov_rows), groups=groups, anchors=pd.DataFrame(anchor_rows),
                             notes=notes, dims=shown)
+
+
+def _corpus_inputs(data: ResultsData, pc: pd.DataFrame, metrics: list[str], specs: list[dict], m_idx: dict, c_idx: dict,
+                   reference: Any) -> dict[int, tuple[dict[str, np.ndarray], Any]]:
+    """Per corpus-level metric: its per-case states as (models, cases, ...) arrays and its reduce."""
+    ks = [k for k, sp in enumerate(specs) if sp.get("level") == "corpus"]
+    if not ks:
+        return {}
+    from ..metric_api import CorpusContext
+    from ..plugins import load_metrics
+
+    metric_set = load_metrics()
+    ctx = CorpusContext(reference=reference)
+    out: dict[int, tuple[dict[str, np.ndarray], Any]] = {}
+    for k in ks:
+        name = metrics[k]
+        if name not in metric_set.specs:
+            continue  # the plug-in that reduces it is not installed here
+        found = [(i, data.states[i][name]) for i in pc.index if name in data.states.get(i, {})]
+        if not found:
+            continue
+        shapes = {key: np.asarray(v, float).shape for key, v in found[0][1].items()}
+        arrays = {key: np.zeros((len(m_idx), len(c_idx), *shape)) for key, shape in shapes.items()}
+        for i, st in found:
+            mi, ci = m_idx[pc.at[i, "model"]], c_idx[pc.at[i, "case_id"]]
+            for key in arrays:
+                a = np.asarray(st.get(key, 0.0), float)
+                if a.shape == shapes[key]:
+                    arrays[key][mi, ci] = a
+        out[k] = (arrays, lambda state, _n=name: metric_set.reduce(_n, state, ctx))
+    return out
 
 
 def display_table(lb: LeaderboardTable, *, decimals: int = 1) -> pd.DataFrame:
