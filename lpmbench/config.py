@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 CONF_DIR = Path(__file__).resolve().parent / "conf"
-GROUPS = ("model", "suite", "metrics")
+GROUPS = ("model", "suite", "metrics", "executor")
 
 
 def group_options(group: str) -> list[str]:

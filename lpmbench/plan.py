@@ -66,6 +66,7 @@ class EvaluationPlan:
     run: RunOptions
     includes: tuple[str, ...] = ()
     reference: Any = None  # lpmbench.reference.HumanReference the natural metrics are scored against
+    executor: dict[str, Any] = field(default_factory=lambda: {"name": "local"})  # the executor section
     notes: list[str] = field(default_factory=list)  # what the plan decided on its own (derived extractors)
 
     def analyzer(self):
@@ -117,7 +118,7 @@ def plan_from_config(c: dict[str, Any], *, include: Iterable[str] = (), need_sui
         config=c, suite=suite, adapter=adapter, model_name=str(model.get("name") or model.get("adapter")),
         metrics=metrics, metric_options=dict(mcfg.get("options") or {}), analysis=analysis,
         cache_dir=Path(cache) if cache else None, run=RunOptions.from_config(c.get("run") or {}),
-        includes=includes, reference=reference, notes=notes,
+        includes=includes, reference=reference, executor=dict(c.get("executor") or {"name": "local"}), notes=notes,
     )
 
 

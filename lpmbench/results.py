@@ -121,6 +121,7 @@ class RunManifest:
     reference: dict[str, Any] = field(default_factory=dict)  # HumanReference.describe(): id, name, version
     # corpus-level metrics over the run's cases: name -> {"value", "n_cases"} or {"unavailable": why}
     corpus: dict[str, Any] = field(default_factory=dict)
+    executor: dict[str, Any] = field(default_factory=dict)  # what ran the cases: name, nodes, ...
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "RunManifest":
@@ -343,7 +344,8 @@ def validate_run(run: Run, *, require_finished: bool = True, check_files: bool =
 
     m = run.manifest
     out: list[Problem] = []
-    for fname in ("harness", "suite", "model", "metrics", "backends", "hardware", "analysis", "config", "reference", "corpus"):
+    for fname in ("harness", "suite", "model", "metrics", "backends", "hardware", "analysis", "config", "reference", "corpus",
+                  "executor"):
         if not isinstance(getattr(m, fname), dict):
             out.append(Problem(f"manifest.json: field {fname!r} must be an object, got {type(getattr(m, fname)).__name__}"))
     if out:

@@ -235,39 +235,39 @@ def evaluate(plan: EvaluationPlan, progress: Callable[[str], None] | None = None
                              f"!= {suite.content_hash[:12]})")
         done = {cid for cid, r in prev.cases.items() if r.status in ("ok", "skipped")}
         started = prev.manifest.started_at
-    with RunStore(run_dir) as store, plan.analyzer() as analyzer:
-        manifest = _manifest(plan, run_id, cases, started, analyzer.describe())
+    from .executors import make_executor
+
+    executor = make_executor(plan.executor)
+    with RunStore(run_dir) as store:
+        with plan.analyzer() as analyzer:
+            manifest = _manifest(plan, run_id, cases, started, analyzer.describe())
+        manifest.executor = executor.describe()
         store.write_manifest(manifest)
         store.write_config(to_yaml(plan.config))
-        worker = AdapterWorker(plan.adapter)
         todo = [c for c in cases if c.id not in done]
+        bar = tqdm(total=len(todo), desc=f"{plan.model_name} on {suite.name}", unit="case", disable=None)
         try:
             try:
-                desc = worker.start()
+                desc = executor.start(plan)
                 manifest.model.update({k: desc.get(k) for k in ("version", "fingerprint", "streaming", "config")})
                 manifest.model["adapter_name"] = desc.get("name")
+                manifest.executor = executor.describe()
                 store.write_manifest(manifest)
-                setup_error = None
+                records = executor.run(plan, todo, store)
             except GenerationFailed as e:
-                setup_error = e
-            bar = tqdm(todo, desc=f"{plan.model_name} on {suite.name}", unit="case", disable=None)
-            for case in bar:
-                bar.set_postfix_str(f"{case.id}: generate")
-                if setup_error is not None:
-                    rec = failed(new_record(case), "generate", setup_error.kind,
-                                 f"generator failed to start: {setup_error.message}", setup_error.detail)
-                else:
-                    rec, video, timing = generate_case(plan, worker, store, case, bool(manifest.model.get("streaming")))
-                    if video is not None and timing is not None:
-                        bar.set_postfix_str(f"{case.id}: analyse")
-                        rec = score_case(plan, analyzer, store, case, video, timing, rec)
+                records = (failed(new_record(c), "generate", e.kind, f"generator failed to start: {e.message}", e.detail)
+                           for c in todo)
+            for rec in records:
                 store.append(rec)
+                bar.update(1)
+                bar.set_postfix_str(f"{rec.case_id}: {rec.status}")
                 if progress:
-                    progress(f"{case.id}: {rec.status}")
+                    progress(f"{rec.case_id}: {rec.status}")
             manifest.status = "finished"
             manifest.corpus = corpus_values(plan, load_run(run_dir).cases.values())
         finally:
-            worker.close()
+            bar.close()
+            executor.close()
             if manifest.status != "finished":
                 manifest.status = "interrupted"
             manifest.finished_at = utcnow()

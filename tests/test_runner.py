@@ -84,8 +84,11 @@ def test_run_manifest_and_records(static_run, env):
         assert rec.timing["wall_s"] > 0 and rec.timing["peak_rss_mb"] > 50
         assert rec.video and static_run.video_path(rec.case_id) is not None
         assert rec.input_hash and rec.features_key
-        # nothing is ever silently zero-filled: every metric is a value or a reason
-        assert set(rec.values) | set(rec.unavailable) >= set(m.metrics)
+        # nothing is ever silently zero-filled: every metric is a value, a reason, or (corpus-level
+        # metrics) a per-case state reduced over the run
+        assert set(rec.values) | set(rec.unavailable) | set(rec.states) >= set(m.metrics)
+    assert set(m.corpus) == {n for n, s in m.metrics.items() if s["level"] == "corpus"}
+    assert m.executor["name"] == "local"
 
 
 def test_baselines_differ_in_the_expected_direction(static_run, puppet_run):
