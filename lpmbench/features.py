@@ -65,7 +65,9 @@ class Features:
     unavailable: dict[str, str] = field(default_factory=dict)
     # backend name -> {"name":..., "version":..., "weights_sha256":..., "available": bool, "reason": ...}
     backends: dict[str, dict[str, Any]] = field(default_factory=dict)
-    meta: dict[str, Any] = field(default_factory=dict)  # analyzer version, config, video sha256, timings
+    # provenance of the pass, cached or not: cache_key, cache_hit, video, video_sha256, fps, n_frames,
+    # duration, width, height, analyzer version, config, timings_s, ... (lpmbench.analysis.analyzer)
+    meta: dict[str, Any] = field(default_factory=dict)
 
     def get(self, name: str) -> Any:
         if name in self.values:

@@ -13,11 +13,12 @@ import pytest
 
 from lpmbench import media
 from lpmbench.analysis import ANALYZER_VERSION, AnalysisConfig, Analyzer, Extractor, Unavailable
-from lpmbench.analysis import extractors as ex_mod
+from lpmbench.analysis import analyzer as analyzer_mod
 from lpmbench.analysis import synthetic as syn
 from lpmbench.case import AUDIO_RATE, Case, Character
 from lpmbench.features import STATE_IDLE, STATE_LISTEN, STATE_SPEAK, FeatureUnavailable
 from lpmbench.media import MediaError
+from lpmbench.registry import EXTRACTORS, Registry
 
 FPS, SIZE = 25, 384  # at 256 px the IOD is ~45 px and 0.5 px landmark noise is ~1.5 deg of pitch
 # Three phases of 1 s: neutral | mouth open (lower lip 9 px down) | mouth closed, head rolled +12 deg
@@ -64,7 +65,7 @@ def face_run(work, analyzer):
     video = syn.write_clip(work / "face.mp4", seconds=SECONDS, fps=FPS, size=SIZE, motion=_motion())
     case = _case(work, [ref], SECONDS)
     cached = Analyzer(AnalysisConfig(embed_workers=1), cache_dir=work / "cache")
-    cached._tracker, cached._extractors = analyzer._tracker, analyzer._extractors  # share loaded models
+    cached._core, cached._extractors = analyzer._core, analyzer._extractors  # share loaded models
     feats = cached.run(video, case)
     return video, case, feats
 
@@ -155,6 +156,28 @@ def test_cache_hit_does_not_decode(face_run, work, monkeypatch):
     # a change of protocol config or of the case inputs is a different entry
     assert Analyzer(AnalysisConfig(embed_hz=10), cache_dir=work / "cache").cache_key(video, case) != key
     assert an.cache_key(video, _case(work, [case.reference], SECONDS - 0.04)) != key
+
+
+def test_meta_carries_the_video_facts(face_run, work):
+    video, case, first = face_run
+    info, m = media.probe(video), first.meta
+    assert m["cache_hit"] is False and m["video"] == str(video)
+    assert m["video_sha256"] == media.file_sha256(video)
+    assert (m["fps"], m["n_frames"], m["width"], m["height"]) == (info.fps, case.n_frames, SIZE, SIZE)
+    assert m["duration"] == first["duration"] == case.n_frames / FPS
+    assert len(m["cache_key"]) == len(m["case_inputs_sha256"]) == 64
+    timings = m["timings_s"]
+    for stage in ("track", "geometry", "image", "audio", "dlib"):
+        assert f"begin.{stage}" in timings and f"frames.{stage}" in timings and f"end.{stage}" in timings
+    assert timings["frames.track"] > 0 and timings["total"] >= timings["frames"]
+    # a cache hit (here of the same content at another path) carries the same keys, for this call
+    copy = work / "face_copy.mp4"
+    shutil.copyfile(video, copy)
+    hit = Analyzer(AnalysisConfig(embed_workers=1), cache_dir=work / "cache").run(copy, case)
+    assert hit.meta["cache_hit"] is True and set(hit.meta) == set(m)
+    assert hit.meta["video"] == str(copy) and hit.meta["cache_key"] == m["cache_key"]
+    for k in ("video_sha256", "case_inputs_sha256", "fps", "n_frames", "duration", "width", "height"):
+        assert hit.meta[k] == m[k], k
 
 
 def test_track_drops_at_a_cut_and_comes_back(work, analyzer):
@@ -310,8 +333,11 @@ class _NoResult(_MeanLuma):
 
 
 def test_extractor_hook(work, monkeypatch):
+    # a registry of the identity backend and the test extractors, in place of the global one
+    reg = Registry("feature extractor", "lpmbench.test_extractors", {"dlib": EXTRACTORS.get("dlib")})
     for cls in (_MeanLuma, _Broken, _NoWeights, _NoResult):
-        monkeypatch.setitem(ex_mod.EXTRACTORS, cls.name, f"{__name__}:{cls.__name__}")
+        reg.register(cls.name, cls)
+    monkeypatch.setattr(analyzer_mod, "EXTRACTORS", reg)
     cfg = AnalysisConfig(extractors=["t_luma", "t_broken", "t_noweights", "t_none"], embed_workers=1)
     case = _case(work, [_save_png(work / "ref_h.png", syn.reference_image(64))], 1.0)
     clip = _noise_clip(work / "hook.mp4", 1.0, FPS)
@@ -322,5 +348,12 @@ def test_extractor_hook(work, monkeypatch):
     assert f.unavailable["t_noweights"].startswith("weights file t.pt not found")
     assert f.unavailable["t_none"] == "nothing to measure"
     assert f.backends["t_noweights"]["available"] is False and f.backends["t_luma"]["available"] is True
+    assert f.meta["timings_s"]["frames.t_luma"] > 0  # every stage is timed under its name
     with pytest.raises(KeyError, match="(?i)did you mean"):
-        ex_mod.resolve_extractor("t_lumma")
+        reg.get("t_lumma")
+    # an unregistered "module:Class" target works too, named as given
+    target = f"{__name__}:_MeanLuma"
+    with Analyzer(AnalysisConfig(extractors=[target], embed_workers=1)) as an:
+        g = an.run(clip, case)
+    np.testing.assert_array_equal(g["t_luma"], f["t_luma"])
+    assert g.backends[target]["available"] is True

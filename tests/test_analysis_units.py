@@ -124,3 +124,69 @@ def test_config_protocol_excludes_speed_only_fields():
     assert AnalysisConfig.from_dict({"extractors": ("syncnet",)}).extractors == ["syncnet"]
     with pytest.raises(ValueError, match="unknown analysis config field"):
         AnalysisConfig.from_dict({"detect_evry": 3})
+
+
+# -- which extractors a set of required features needs ---------------------------------------------
+def test_extractors_for_the_core_and_identity_features_is_none():
+    from lpmbench.analysis import extractors_for
+    from lpmbench.analysis.stages import CORE_FEATURES
+
+    assert extractors_for(CORE_FEATURES) == [] and extractors_for(set()) == []
+    assert extractors_for({"embeddings", "ref_embedding", "mouth_open", "state", "fps"}) == []
+    assert extractors_for({"no_such_feature"}) == []  # left to the metric to report as unavailable
+
+
+def test_extractors_for_weight_backed_features():
+    from lpmbench.analysis import extractors_for
+
+    assert extractors_for({"syncnet_dists", "mouth_open"}) == ["syncnet"]
+    # registration order, one extractor per feature set
+    assert extractors_for({"inception_feats", "clip_text_embeddings", "syncnet_params", "clip_frames"}) == [
+        "clip_frames", "syncnet", "fid_inception"]
+
+
+def test_every_feature_a_builtin_metric_requires_is_computed():
+    from lpmbench.analysis.stages import CORE_FEATURES
+    from lpmbench.plugins import load_metrics
+    from lpmbench.registry import EXTRACTORS
+
+    provided = set(CORE_FEATURES).union(*(EXTRACTORS.get(n).provides for n in EXTRACTORS.names()))
+    assert load_metrics(scan_entry_points=False).requires() - provided == set()
+
+
+def test_extractors_for_third_party_and_broken_extractors(monkeypatch):
+    from lpmbench import registry
+    from lpmbench.analysis import Extractor, extractors_for
+
+    class Gaze(Extractor):
+        name, provides = "gaze", ("gaze_deg",)
+
+    reg = registry.Registry("feature extractor", "lpmbench.test_extractors", {
+        "syncnet": "lpmbench.analysis.backends.syncnet:SyncNetExtractor", "gaze": Gaze,
+        "broken": "no_such_module_here:Extractor"})
+    monkeypatch.setattr(registry, "EXTRACTORS", reg)
+    assert extractors_for({"gaze_deg", "syncnet_dists"}) == ["syncnet", "gaze"]
+    # an uncovered feature with a plug-in that failed to load: the error names the plug-in
+    with pytest.raises(registry.RegistryError, match="pupil_mm.*no_such_module_here"):
+        extractors_for({"pupil_mm"})
+
+
+def test_extractors_for_imports_no_model_code():
+    import subprocess
+    import sys
+
+    code = ("import sys; from lpmbench.analysis import extractors_for; from lpmbench.registry import EXTRACTORS; "
+            "every = {f for n in EXTRACTORS.names() for f in EXTRACTORS.get(n).provides}; "
+            "assert extractors_for(every | {'unknown'}), 'nothing chosen'; "
+            "print(sorted(m for m in ('torch', 'open_clip', 'onnxruntime', 'torchmetrics', 'dlib', 'cv2') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr
+
+
+def test_core_stage_table():
+    from lpmbench.analysis.stages import STAGE_CLASSES, core_stages
+
+    stages = core_stages(AnalysisConfig())
+    assert tuple(type(s) for s in stages) == STAGE_CLASSES and stages[0].name == "track"
+    names = [f for s in stages for f in s.provides]
+    assert len(names) == len(set(names))  # each feature has one stage

@@ -5,10 +5,12 @@
 >>> feats = an.run("video.mp4", case)          # lpmbench.features.Features
 
 Heavy models (dlib, silero-vad, extractors) load lazily, once per Analyzer. See ``analyzer.py``
-for the pass, ``extractors.py`` for the plug-in hook of weight-backed feature extractors.
+for the pass, ``stages.py`` for its core stages, ``extractors.py`` for the stage life cycle shared
+with the weight-backed feature extractors and :func:`extractors_for` (which extractors a set of
+required features needs; registered in :data:`lpmbench.registry.EXTRACTORS`).
 """
 from .config import AnalysisConfig
-from .extractors import EXTRACTORS, Extractor, ExtractorContext, FaceObs, Unavailable
+from .extractors import Extractor, ExtractorContext, FaceObs, Unavailable, extractors_for
 
 ANALYZER_VERSION = "1.1.0"  # bump whenever a feature's values change: it invalidates the cache
 
@@ -23,6 +25,6 @@ def __getattr__(name: str):
 
 
 __all__ = [
-    "ANALYZER_VERSION", "AnalysisConfig", "Analyzer", "VideoMismatchError", "EXTRACTORS", "Extractor",
-    "ExtractorContext", "FaceObs", "Unavailable",
+    "ANALYZER_VERSION", "AnalysisConfig", "Analyzer", "VideoMismatchError", "Extractor", "ExtractorContext",
+    "FaceObs", "Unavailable", "extractors_for",
 ]

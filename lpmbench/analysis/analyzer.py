@@ -1,43 +1,53 @@
 """The analysis pass: decode a video once (streaming), compute the shared features, cache them.
 
-Per frame, on the main thread: face tracking (HOG every few frames, 68 landmarks in between),
-landmark signals, rigid-landmark head pose, Procrustes alignment, low-resolution image features,
-then every enabled extractor. Decoding runs one frame ahead in a thread, silero-vad runs on the
-case audio in another, and identity embeddings run in worker processes (see identity.py), so the
-pass uses every core. Memory is flat in video length: frames are never kept, only per-frame rows.
+Per frame, on the analysis thread, every stage in order (one life cycle for all, see
+extractors.py): the face track, whose face observation the others read, then geometry (landmark
+signals, rigid-landmark head pose, Procrustes alignment), low-resolution image features and audio
+(the core stages, stages.py), then every enabled extractor (identity embeddings, SyncNet, CLIP,
+FID Inception). Decoding runs one frame ahead in a thread, silero-vad runs on the case audio in
+another, and identity embeddings run in worker processes (see identity.py), so the pass uses
+every core. Memory is flat in video length: frames are never kept, only per-frame rows.
 
 Why this shape (measured on 2 shared cores, 512x512 at 25 fps): the dlib descriptor costs ~95 ms
 of CPU per face and holds the GIL, so it runs at exactly the >= 5 Hz schedule in processes; HOG
 detection (~10 ms) runs every ``detect_every`` frames, inside a window around the track; OpenCV
 and PyAV release the GIL. About 29 ms of CPU per frame in all, ~2.7x real time on an idle machine.
 An Analyzer runs one video at a time (not thread-safe); use one per process or thread.
+
+``Features.meta`` of every result, computed or cached, carries the video's facts so that callers
+never probe or hash the video again: ``cache_key``, ``cache_hit``, ``video`` (this call's path),
+``video_sha256``, ``case_inputs_sha256``, ``fps``, ``n_frames``, ``duration``, ``width``,
+``height``; and from the pass that computed it: ``analyzer_version``, ``config``, ``case_id``,
+``embed_stride``, ``device``, ``aligned_target``, ``pose_origin``, ``face_frames``, ``detections``,
+``frames_per_s`` and ``timings_s`` (seconds: ``references``, ``begin.<stage>``, ``frames``,
+``frames.decode_wait``, ``frames.<stage>``, ``end.<stage>``, ``audio.vad`` (the VAD thread),
+``total``; a stage is a core stage or an extractor, by name).
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import queue
 import threading
 import time
+from collections import defaultdict
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
 from .. import media
-from ..case import AUDIO_RATE, Case
+from ..case import Case
 from ..features import Features
 from ..media import MediaError
+from ..registry import EXTRACTORS
 from . import ANALYZER_VERSION
-from .audio import rms_envelope, segments_to_frames, state_timeline, vad_segments
+from .audio import load_case_audio
 from .config import AnalysisConfig
-from .extractors import IDENTITY_FEATURES, Extractor, ExtractorContext, FaceObs, Unavailable, resolve_extractor
-from .face import FaceTracker, PoseEstimator, align_to, eye_centres, face_signals, iod, reference_landmarks, relative_euler
-from .image import ImageFeatures, laplacian_sharpness
+from .extractors import IDENTITY_FEATURES, Extractor, ExtractorContext, Unavailable
+from .stages import LANDMARKS_BACKEND, VAD_BACKEND, VIDEO_FEATURES, Stage, core_stages, pkg_version
 
-# Features that exist only where a face was found; unavailable (with the reason) otherwise.
-FACE_FEATURES = ("face_box_px", "det_score", "landmarks_px", "iod_px", "mouth_open", "mouth_width", "ear", "brow",
-                 "pose_deg", "aligned", "face_sharpness")
 Progress = Callable[[int, int], None]
 
 
@@ -45,28 +55,7 @@ class VideoMismatchError(MediaError):
     """The video does not match its case (frame rate, frame count)."""
 
 
-# -- small helpers --------------------------------------------------------------------------------
-class _Rows:
-    """A growable per-frame array (doubling capacity): O(T) small rows, never frames."""
-
-    def __init__(self, shape: tuple[int, ...], dtype, fill, capacity: int):
-        self.shape, self.dtype, self.fill = shape, dtype, fill
-        self.a = np.full((max(capacity, 16), *shape), fill, dtype=dtype)
-
-    def set(self, i: int, value) -> None:
-        if i >= len(self.a):
-            grown = np.full((2 * len(self.a), *self.shape), self.fill, dtype=self.dtype)
-            grown[: len(self.a)] = self.a
-            self.a = grown
-        self.a[i] = value
-
-    def take(self, n: int) -> np.ndarray:
-        if n > len(self.a):
-            self.set(n - 1, self.fill)
-        # a view: the capacity is the expected length (+8), so a copy would only double the peak
-        return self.a[:n] if len(self.a) - n <= 64 else self.a[:n].copy()
-
-
+# -- frames ---------------------------------------------------------------------------------------
 def _prefetch(it, depth: int = 4):
     """Run an iterator in a thread, ``depth`` items ahead (PyAV and numpy release the GIL)."""
     q: queue.Queue = queue.Queue(maxsize=depth)
@@ -107,60 +96,169 @@ def _prefetch(it, depth: int = 4):
         t.join(timeout=5)
 
 
-def _unwrap_deg(x: np.ndarray) -> np.ndarray:
-    """np.unwrap over the finite entries of each column (degrees), NaN kept."""
-    out = x.copy()
-    for j in range(x.shape[1]):
-        ok = np.isfinite(x[:, j])
-        if ok.any():
-            out[ok, j] = np.degrees(np.unwrap(np.radians(x[ok, j])))
-    return out
+@contextlib.contextmanager
+def _frames(path: Path, case: Case, width: int, height: int, threads: int) -> Iterator[Iterator[tuple[int, np.ndarray]]]:
+    """(idx, rgb) of every frame, decoded ahead in a thread that stops on leaving, also on error;
+    a frame of another size than the stream's is a MediaError."""
+    frames = _prefetch(media.iter_frames(path, threads=threads))
+
+    def checked():
+        for idx, rgb in enumerate(frames):
+            if rgb.shape[0] != height or rgb.shape[1] != width:
+                raise MediaError(f"case {case.id!r}: {path.name} frame {idx} is {rgb.shape[1]}x{rgb.shape[0]}, "
+                                 f"stream says {width}x{height}")
+            yield idx, rgb
+
+    try:
+        yield checked()
+    finally:
+        frames.close()
 
 
-class _AudioJob:
-    """Loads the case audio and runs VAD in a thread while the frames are decoded."""
+@contextlib.contextmanager
+def _progress(progress: bool | Progress | None, case: Case) -> Iterator[Callable[[int], None]]:
+    """A tick(frames_done) for ``progress``: True = a tqdm bar, a callable, or nothing."""
+    if progress is True:
+        from tqdm import tqdm
 
-    def __init__(self, case: Case, config: AnalysisConfig):
-        self.case, self.config = case, config
-        self.result: dict[str, Any] = {}
-        self.samples: dict[str, np.ndarray | None] = {}
-        for role in ("agent", "partner"):
-            path = getattr(case, f"{role}_audio")
-            try:
-                self.samples[role] = media.load_audio(path, AUDIO_RATE, duration=case.duration) if path else None
-            except MediaError as e:
-                raise MediaError(f"case {case.id!r}, field '{role}_audio': {e}") from None
-        self.error: BaseException | None = None
-        self.seconds = 0.0
-        self._t = threading.Thread(target=self._run, name="lpmbench-vad", daemon=True)
-        self._t.start()
-
-    def _run(self) -> None:
-        t0 = time.perf_counter()
+        bar = tqdm(total=case.n_frames, desc=f"analyse {case.id}", unit="frame", leave=False)
         try:
-            c = self.config
-            for role, x in self.samples.items():
-                if x is not None:
-                    self.result[role] = vad_segments(x, threshold=c.vad_threshold, min_speech_s=c.vad_min_speech_s,
-                                                     min_silence_s=c.vad_min_silence_s)
-        except BaseException as e:
-            self.error = e
-        self.seconds = time.perf_counter() - t0
+            yield lambda n: bar.update(1)
+        finally:
+            bar.close()
+    elif callable(progress):
+        yield lambda n: progress(n, case.n_frames)
+    else:
+        yield lambda n: None
 
-    def features(self, fps: float, n: int) -> dict[str, Any]:
-        self._t.join()
-        if self.error is not None:
-            raise RuntimeError(f"case {self.case.id!r}: voice activity detection failed: {self.error}") from self.error
-        out: dict[str, Any] = {}
-        for role in ("agent", "partner"):
-            x = self.samples[role]
-            out[f"has_{role}_audio"] = x is not None
-            out[f"{role}_env"] = rms_envelope(x, fps, n) if x is not None else np.zeros(n, np.float32)
-            seg = self.result.get(role, np.zeros((0, 2)))
-            out[f"{role}_segments"] = seg.astype(np.float64)
-            out[f"{role}_vad"] = segments_to_frames(seg, fps, n)
-        out["state"] = state_timeline(out["agent_vad"], out["partner_vad"])
-        return out
+
+@contextlib.contextmanager
+def _cv2_threads(n: int) -> Iterator[None]:
+    import cv2
+
+    old = cv2.getNumThreads()
+    cv2.setNumThreads(max(1, n))
+    try:
+        yield
+    finally:
+        cv2.setNumThreads(old)
+
+
+# -- one video's run of the stages ----------------------------------------------------------------
+class _Pass:
+    """Runs the stages over one video: life cycle, per-stage times, merged results.
+
+    The first stage is the face track: its ``frame`` returns the observation every later stage
+    reads. A core stage that raises stops the pass; an extractor that raises (or is unavailable)
+    is dropped and its features are recorded as unavailable with the reason.
+    """
+
+    def __init__(self, core: list[Stage]):
+        self.track, self.core = core[0], core
+        self.stages: list[tuple[str, Extractor]] = []  # (name, stage) running after the track
+        self.values: dict[str, Any] = {}
+        self.unavailable: dict[str, str] = {}
+        self.backends: dict[str, dict[str, Any]] = {}
+        self.timings: dict[str, float] = defaultdict(float)
+
+    def _lap(self, label: str, t: float) -> float:
+        now = time.perf_counter()
+        self.timings[label] += now - t
+        return now
+
+    # -- begin ------------------------------------------------------------------------------------
+    def begin(self, ctx: ExtractorContext, extractors: list[tuple[str, Extractor | Exception]], identity: str) -> None:
+        self.ctx = ctx
+        for st in self.core:
+            t = time.perf_counter()
+            st.begin(ctx)
+            self._lap(f"begin.{st.name}", t)
+            if st.backend:
+                self.backends[st.backend] = st.backend_info()
+        self.stages = [(st.name, st) for st in self.core[1:]]
+        for name, ex in extractors:
+            t = time.perf_counter()
+            self._start(name, ex, identity)
+            self._lap(f"begin.{name}", t)
+
+    def _start(self, name: str, ex: Extractor | Exception, identity: str) -> None:
+        if isinstance(ex, Exception):  # its class could not be found or constructed
+            reason = f"extractor {name!r} cannot be loaded: {type(ex).__name__}: {ex}"
+            self.backends[name] = {"name": name, "available": False, "reason": reason}
+            for k in IDENTITY_FEATURES if name == identity else ():
+                self.unavailable[k] = reason
+            return
+        try:
+            reason = ex.availability()
+        except Exception as e:
+            reason = f"{type(e).__name__}: {e}"
+        if reason is not None:
+            self.backends[name] = {"name": name, "available": False, "reason": reason}
+            for k in ex.provides:
+                self.unavailable[k] = reason
+            return
+        try:
+            self.backends[name] = {**ex.backend_info(), "available": True, "reason": None}
+            ex.begin(self.ctx)
+        except Exception as e:
+            self._fail(name, ex, "begin", e)
+            return
+        self.stages.append((name, ex))
+
+    def _fail(self, name: str, ex: Extractor, stage: str, exc: Exception) -> None:
+        if isinstance(ex, Stage):
+            raise exc
+        self.stages = [(n, s) for n, s in self.stages if s is not ex]
+        reason = f"extractor {name!r} failed in {stage}: {type(exc).__name__}: {exc}"
+        self.backends[name] = {**self.backends.get(name, {"name": name}), "available": False, "reason": reason,
+                               "failed": True}
+        for k in ex.provides:
+            self.unavailable[k] = reason
+
+    # -- frames -----------------------------------------------------------------------------------
+    def run(self, frames: Iterator[tuple[int, np.ndarray]], tick: Callable[[int], None]) -> int:
+        """Every stage on every frame; the number of frames."""
+        n = 0
+        t = time.perf_counter()
+        for idx, rgb in frames:
+            t = self._lap("frames.decode_wait", t)
+            face = self.track.frame(idx, rgb, None)
+            t = self._lap(f"frames.{self.track.name}", t)
+            for name, st in self.stages:
+                try:
+                    st.frame(idx, rgb, face)
+                except Exception as e:
+                    self._fail(name, st, "frame", e)
+                t = self._lap(f"frames.{name}", t)
+            n = idx + 1
+            tick(n)
+        return n
+
+    # -- end --------------------------------------------------------------------------------------
+    def end(self, n: int) -> dict[str, Any]:
+        """Merge every stage's results (later stages win); returns the core stages' run facts."""
+        self.ctx.n_frames = n
+        for name, st in [(self.track.name, self.track), *self.stages]:
+            t = time.perf_counter()
+            try:
+                out = st.end()
+            except Exception as e:
+                self._fail(name, st, "end", e)
+                continue
+            finally:
+                self._lap(f"end.{name}", t)
+            for k, v in out.items():
+                if isinstance(v, Unavailable):
+                    self.unavailable[k] = v.reason
+                    self.values.pop(k, None)
+                else:
+                    self.values[k] = v
+                    self.unavailable.pop(k, None)
+        facts: dict[str, Any] = {}
+        for st in self.core:
+            facts.update(st.meta())
+            self.timings.update({f"{st.name}.{k}": v for k, v in st.timings().items()})
+        return facts
 
 
 # -- the analyzer ---------------------------------------------------------------------------------
@@ -174,13 +272,13 @@ class Analyzer:
     def __init__(self, config: AnalysisConfig | None = None, cache_dir: str | Path | None = None):
         self.config = config or AnalysisConfig()
         self.cache_dir = Path(cache_dir) if cache_dir is not None else None
-        self._tracker: FaceTracker | None = None
+        self._core = core_stages(self.config)
         self._extractors: dict[str, Extractor] = {}
         self._hash_memo: dict[tuple[str, int, int], str] = {}
 
     # -- lifecycle --------------------------------------------------------------------------------
     def close(self) -> None:
-        for ex in self._extractors.values():
+        for ex in [*self._extractors.values(), *self._core]:
             try:
                 ex.close()
             except Exception:
@@ -205,8 +303,9 @@ class Analyzer:
         return list(dict.fromkeys(names))
 
     def _extractor(self, name: str) -> Extractor:
+        """The extractor for a registered name or a ``"module:Class"`` target, constructed once."""
         if name not in self._extractors:
-            cls = resolve_extractor(name)
+            cls = EXTRACTORS.resolve(name)
             self._extractors[name] = cls(**_constructor_kwargs(cls, self.config))
         return self._extractors[name]
 
@@ -218,9 +317,9 @@ class Analyzer:
         from .face import dlib_models_dir
 
         backends: dict[str, Any] = {
-            "landmarks": {"name": "dlib HOG + shape_predictor_68_face_landmarks", "dlib": dlib.__version__,
+            "landmarks": {"name": LANDMARKS_BACKEND, "dlib": dlib.__version__,
                           "weights_sha256": _cached_sha(dlib_models_dir() / "shape_predictor_68_face_landmarks.dat")},
-            "vad": {"name": "silero-vad", "version": _pkg_version("silero-vad")},
+            "vad": {"name": VAD_BACKEND, "version": pkg_version("silero-vad")},
             "opencv": {"name": "opencv", "version": cv2.__version__},
         }
         for name in self.extractor_names():
@@ -285,6 +384,11 @@ class Analyzer:
         except Exception:
             return None  # a damaged entry is recomputed and overwritten
 
+    def _video_meta(self, key: str, path: Path, case: Case, feats: Features, hit: bool) -> dict[str, Any]:
+        """The meta keys of every result, cached or not: what callers would otherwise probe or hash."""
+        return {"cache_key": key, "cache_hit": hit, "video": str(path), "video_sha256": self._file_hash(path),
+                "case_inputs_sha256": self.case_inputs_sha256(case), **{k: feats.values[k] for k in VIDEO_FEATURES}}
+
     # -- the pass ------------------------------------------------------------------------------------
     def run(self, video_path: str | Path, case: Case, progress: bool | Progress | None = None) -> Features:
         """Features of ``video_path`` for ``case``, from the cache when possible.
@@ -295,18 +399,17 @@ class Analyzer:
         """
         t0 = time.perf_counter()
         video_path = Path(video_path)
+        key = self.cache_key(video_path, case)
+        cached = self.load_cached(key)
+        if cached is not None:  # it passed the checks below when it was computed: same key, same inputs
+            cached.meta.update(self._video_meta(key, video_path, case, cached, hit=True))
+            return cached
         info = media.probe(video_path)
         self._check_fps(info, case)
         if info.n_frames > 0:  # fail fast on a grossly wrong length (container counts can be estimates)
             self._check_frames(info.n_frames, case, video_path, slack=2.0)
-        key = self.cache_key(video_path, case)
-        cached = self.load_cached(key)
-        if cached is not None:
-            cached.meta["cache_hit"] = True
-            return cached
         feats = self._analyze(video_path, info, case, progress)
-        feats.meta.update({"cache_key": key, "cache_hit": False, "video_sha256": self._file_hash(video_path),
-                           "case_inputs_sha256": self.case_inputs_sha256(case)})
+        feats.meta.update(self._video_meta(key, video_path, case, feats, hit=False))
         feats.meta["timings_s"]["total"] = time.perf_counter() - t0
         p = self._cache_path(key)
         # an extractor that crashed may succeed next time: never cache a failure
@@ -326,242 +429,52 @@ class Analyzer:
                 f"case {case.id!r}: video {path.name} has {n} frames, case asks {want} "
                 f"({case.duration:g} s at {case.fps:g} fps; tolerance {tol:g} frames)")
 
-    def _references(self, case: Case, tracker: FaceTracker):
-        imgs, lms, boxes = [], [], []
+    def _context(self, info: media.VideoInfo, case: Case) -> ExtractorContext:
+        """What every stage knows before the first frame: references (with their faces), audio, schedule."""
+        cfg = self.config
+        imgs = []
         for p in case.character.references:
             try:
-                img = media.load_image(p)
+                imgs.append(media.load_image(p))
             except MediaError as e:
                 raise MediaError(f"case {case.id!r}, character {case.character.id!r}: {e}") from None
-            box, lm = reference_landmarks(img, tracker)
-            imgs.append(img)
-            lms.append(lm)
-            boxes.append(box)
-        return imgs, lms, boxes
+        boxes, lms = self._core[0].reference_faces(imgs)  # the face track
+        audio = load_case_audio(case)
+        return ExtractorContext(
+            case=case, fps=info.fps, width=info.width, height=info.height, n_frames_expected=case.n_frames,
+            reference_images=imgs, reference_landmarks=lms, reference_boxes=boxes,
+            agent_audio=audio["agent"], partner_audio=audio["partner"], config=cfg,
+            device=_device(cfg.device, torch_needed=any(n != "dlib" for n in self.extractor_names())),
+            embed_stride=max(1, int(np.floor(info.fps / cfg.embed_hz + 1e-9))))
 
     def _analyze(self, path: Path, info: media.VideoInfo, case: Case, progress) -> Features:
-        import cv2
-
         cfg = self.config
-        timings: dict[str, float] = {}
         t = time.perf_counter()
-        if self._tracker is None:
-            self._tracker = FaceTracker(cfg.detect_every, cfg.detect_max_side, cfg.detect_upsample,
-                                        cfg.detect_min_score, cfg.track_min_iou)
-        tracker = self._tracker
-        tracker.reset()
-        ref_imgs, ref_lms, ref_boxes = self._references(case, tracker)
-        tracker.reset()
-        timings["references"] = time.perf_counter() - t
-
-        audio = _AudioJob(case, cfg)
-        fps, w, h = info.fps, info.width, info.height
-        n_exp = case.n_frames
-        stride = max(1, int(np.floor(fps / cfg.embed_hz + 1e-9)))
-        device = _device(cfg.device, torch_needed=any(n != "dlib" for n in self.extractor_names()))
-        ctx = ExtractorContext(case=case, fps=fps, width=w, height=h, n_frames_expected=n_exp,
-                               reference_images=ref_imgs, reference_landmarks=ref_lms,
-                               agent_audio=audio.samples["agent"], partner_audio=audio.samples["partner"],
-                               config=cfg, device=device, embed_stride=stride)
-
-        unavailable: dict[str, str] = {}
-        backends: dict[str, dict[str, Any]] = {}
-        active: dict[str, Extractor] = {}
-        t = time.perf_counter()
+        ctx = self._context(info, case)
+        references_s = time.perf_counter() - t
+        extractors: list[tuple[str, Extractor | Exception]] = []
         for name in self.extractor_names():
-            self._start_extractor(name, ctx, active, unavailable, backends)
-        timings["extractors_begin"] = time.perf_counter() - t
-
-        # reference geometry: alignment target and pose origin (else the first tracked frame)
-        ref_i = next((i for i, lm in enumerate(ref_lms) if lm is not None), None)
-        target = ref_lms[ref_i].astype(np.float64) if ref_i is not None else None
-        pose_ref_r = None
-        if target is not None:
-            rh, rw = ref_imgs[ref_i].shape[:2]
-            got = PoseEstimator(rw, rh).rotation(target)
-            pose_ref_r = got[0] if got else None
-        pose = PoseEstimator(w, h)
-
-        cap = n_exp + 8
-        rows = {
-            "face_present": _Rows((), bool, False, cap), "face_box_px": _Rows((4,), np.float32, np.nan, cap),
-            "det_score": _Rows((), np.float32, np.nan, cap), "landmarks_px": _Rows((68, 2), np.float32, np.nan, cap),
-            "iod_px": _Rows((), np.float32, np.nan, cap), "mouth_open": _Rows((), np.float32, np.nan, cap),
-            "mouth_width": _Rows((), np.float32, np.nan, cap), "ear": _Rows((), np.float32, np.nan, cap),
-            "brow": _Rows((), np.float32, np.nan, cap), "pose_deg": _Rows((3,), np.float64, np.nan, cap),
-            "aligned": _Rows((68, 2), np.float32, np.nan, cap), "luma_flicker": _Rows((), np.float32, np.nan, cap),
-            "body_flow": _Rows((), np.float32, np.nan, cap), "region_lab": _Rows((3,), np.float32, np.nan, cap),
-            "face_sharpness": _Rows((), np.float32, np.nan, cap),
-        }
-        imgf = ImageFeatures(w, h, cfg.flow_size, cfg.face_dilate, cfg.static_flow_px, cfg.sharp_crop)
-        stage = {"decode_wait": 0.0, "track": 0.0, "geometry": 0.0, "image": 0.0, "extractors": 0.0}
-        bar = None
-        if progress is True:
-            from tqdm import tqdm
-
-            bar = tqdm(total=n_exp, desc=f"analyse {case.id}", unit="frame", leave=False)
-        old_threads = cv2.getNumThreads()
-        cv2.setNumThreads(max(1, cfg.cv2_threads))
-        pnp_guess = None
-        aligned_target = "reference" if target is not None else "first_frame"
-        t_loop = time.perf_counter()
-        n = 0
-        frames = _prefetch(media.iter_frames(path, threads=cfg.decode_threads))
-        try:
-            ta = time.perf_counter()
-            for idx, rgb in enumerate(frames):
-                tb = time.perf_counter()
-                stage["decode_wait"] += tb - ta
-                if rgb.shape[0] != h or rgb.shape[1] != w:
-                    raise MediaError(f"case {case.id!r}: {path.name} frame {idx} is {rgb.shape[1]}x{rgb.shape[0]}, "
-                                     f"stream says {w}x{h}")
-                gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
-                tr = tracker.update(idx, gray)
-                tc = time.perf_counter()
-                stage["track"] += tc - tb
-                face = None
-                if tr is not None:
-                    lm = tr.landmarks.astype(np.float64)
-                    d, mo, mw, ear, brow = face_signals(lm)
-                    if d > 1.0:
-                        face = FaceObs(tr.box.astype(np.float32), tr.landmarks, tr.score)
-                        rows["face_present"].set(idx, True)
-                        rows["face_box_px"].set(idx, tr.box)
-                        rows["det_score"].set(idx, tr.score)
-                        rows["landmarks_px"].set(idx, tr.landmarks)
-                        for k, v in (("iod_px", d), ("mouth_open", mo), ("mouth_width", mw), ("ear", ear), ("brow", brow)):
-                            rows[k].set(idx, v)
-                        if target is None:  # no face in the references: the first tracked frame is the origin
-                            target = lm
-                        got = pose.rotation(lm, pnp_guess)
-                        if got is not None:
-                            r, rvec, tvec = got
-                            pnp_guess = (rvec, tvec)
-                            if pose_ref_r is None:
-                                pose_ref_r = r
-                            rows["pose_deg"].set(idx, relative_euler(r, pose_ref_r))
-                        tc0, tc1 = eye_centres(target)
-                        rows["aligned"].set(idx, align_to(lm, target, (tc0 + tc1) / 2, iod(target)))
-                    else:
-                        pnp_guess = None
-                else:
-                    pnp_guess = None
-                td = time.perf_counter()
-                stage["geometry"] += td - tc
-                fl, bf, lab, sh = imgf.frame(rgb, gray, face.box_px if face is not None else None)
-                rows["luma_flicker"].set(idx, fl)
-                rows["body_flow"].set(idx, bf)
-                rows["region_lab"].set(idx, lab)
-                rows["face_sharpness"].set(idx, sh)
-                te = time.perf_counter()
-                stage["image"] += te - td
-                for name in list(active):
-                    try:
-                        active[name].frame(idx, rgb, face)
-                    except Exception as e:
-                        self._fail_extractor(name, "frame", e, active, unavailable, backends)
-                ta = time.perf_counter()
-                stage["extractors"] += ta - te
-                n = idx + 1
-                if bar is not None:
-                    bar.update(1)
-                elif callable(progress):
-                    progress(n, n_exp)
-        finally:
-            frames.close()  # stops the decoding thread now, also when a frame raised
-            cv2.setNumThreads(old_threads)
-            if bar is not None:
-                bar.close()
-        timings["frames"] = time.perf_counter() - t_loop
-        timings.update({f"frames.{k}": v for k, v in stage.items()})
+            try:
+                extractors.append((name, self._extractor(name)))
+            except Exception as e:
+                extractors.append((name, e))
+        run = _Pass(self._core)
+        run.begin(ctx, extractors, cfg.identity_backend)
+        t = time.perf_counter()
+        with _frames(path, case, info.width, info.height, cfg.decode_threads) as frames, \
+                _progress(progress, case) as tick, _cv2_threads(cfg.cv2_threads):
+            n = run.run(frames, tick)
+        frames_s = time.perf_counter() - t
         if n == 0:
             raise MediaError(f"case {case.id!r}: {path.name} contains no decodable video frames")
         self._check_frames(n, case, path)
-
-        values: dict[str, Any] = {"fps": float(fps), "n_frames": int(n), "width": int(w), "height": int(h),
-                                  "duration": n / float(fps)}
-        for k, r in rows.items():
-            values[k] = r.take(n)
-        if values["face_present"].any():
-            values["pose_deg"] = _unwrap_deg(values["pose_deg"])
-        else:
-            reason = f"no face found in any of {n} frames"
-            for k in FACE_FEATURES:
-                values.pop(k, None)
-                unavailable[k] = reason
-        # reference sharpness on the first reference image's face crop
-        if ref_i is not None and ref_boxes[0] is not None:
-            values["ref_sharpness"] = laplacian_sharpness(cv2.cvtColor(ref_imgs[0], cv2.COLOR_RGB2GRAY), ref_boxes[0],
-                                                          cfg.sharp_crop)
-        else:
-            unavailable["ref_sharpness"] = "no face found in the first reference image"
-
-        t = time.perf_counter()
-        values.update(audio.features(fps, n))
-        timings["audio_wait"] = time.perf_counter() - t
-        timings["audio_vad"] = audio.seconds
-
-        t = time.perf_counter()
-        for name, ex in list(active.items()):
-            try:
-                out = ex.end()
-            except Exception as e:
-                self._fail_extractor(name, "end", e, active, unavailable, backends)
-                continue
-            for k, v in out.items():
-                if isinstance(v, Unavailable):
-                    unavailable[k] = v.reason
-                    values.pop(k, None)
-                else:
-                    values[k] = v
-                    unavailable.pop(k, None)
-        timings["extractors_end"] = time.perf_counter() - t
-        backends["landmarks"] = {"name": "dlib HOG + shape_predictor_68_face_landmarks", "version": _pkg_version("dlib-bin")}
-        backends["vad"] = {"name": "silero-vad", "version": _pkg_version("silero-vad")}
-        meta = {
-            "analyzer_version": ANALYZER_VERSION, "config": cfg.protocol_dict(), "video": str(path), "case_id": case.id,
-            "embed_stride": stride, "aligned_target": aligned_target,
-            "pose_origin": "reference" if ref_i is not None else "first_frame",
-            "face_frames": int(values["face_present"].sum()), "detections": tracker.n_detect,
-            "timings_s": timings, "frames_per_s": n / max(timings["frames"], 1e-9), "device": device,
-        }
-        return Features(values=values, unavailable=unavailable, backends=backends, meta=meta)
-
-    def _start_extractor(self, name, ctx, active, unavailable, backends) -> None:
-        try:
-            ex = self._extractor(name)
-        except Exception as e:
-            reason = f"extractor {name!r} cannot be loaded: {type(e).__name__}: {e}"
-            backends[name] = {"name": name, "available": False, "reason": reason}
-            cls_provides = IDENTITY_FEATURES if name == self.config.identity_backend else ()
-            for k in cls_provides:
-                unavailable[k] = reason
-            return
-        reason = None
-        try:
-            reason = ex.availability()
-        except Exception as e:
-            reason = f"{type(e).__name__}: {e}"
-        if reason is not None:
-            backends[name] = {"name": name, "available": False, "reason": reason}
-            for k in ex.provides:
-                unavailable[k] = reason
-            return
-        try:
-            backends[name] = {**ex.backend_info(), "available": True, "reason": None}
-            ex.begin(ctx)
-            active[name] = ex
-        except Exception as e:
-            self._fail_extractor(name, "begin", e, {name: ex}, unavailable, backends)
-
-    @staticmethod
-    def _fail_extractor(name, stage, exc, active, unavailable, backends) -> None:
-        ex = active.pop(name)
-        reason = f"extractor {name!r} failed in {stage}: {type(exc).__name__}: {exc}"
-        backends[name] = {**backends.get(name, {"name": name}), "available": False, "reason": reason, "failed": True}
-        for k in ex.provides:
-            unavailable[k] = reason
-
+        run.values.update({"fps": float(info.fps), "n_frames": int(n), "width": int(info.width),
+                           "height": int(info.height), "duration": n / float(info.fps)})
+        facts = run.end(n)
+        timings = {"references": references_s, **run.timings, "frames": frames_s}
+        meta = {"analyzer_version": ANALYZER_VERSION, "config": cfg.protocol_dict(), "case_id": case.id, "embed_stride": ctx.embed_stride, **facts, "timings_s": timings,
+                "frames_per_s": n / max(frames_s, 1e-9), "device": ctx.device}
+        return Features(values=run.values, unavailable=run.unavailable, backends=run.backends, meta=meta)
 
 
 _SHA_MEMO: dict[str, str] = {}
@@ -595,12 +508,3 @@ def _device(wanted: str, torch_needed: bool) -> str:
         return "cuda" if torch.cuda.is_available() else "cpu"
     except Exception:
         return "cpu"
-
-
-def _pkg_version(dist: str) -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version(dist)
-    except PackageNotFoundError:
-        return "unknown"

@@ -6,8 +6,22 @@ from functools import lru_cache
 
 import numpy as np
 
-from ..case import AUDIO_RATE
+from .. import media
+from ..case import AUDIO_RATE, Case
 from ..features import STATE_IDLE, STATE_LISTEN, STATE_SPEAK
+
+
+def load_case_audio(case: Case) -> dict[str, np.ndarray | None]:
+    """{"agent": samples, "partner": samples}: mono float32 at 16 kHz, trimmed or padded to the case
+    duration; None for a role without a track. A bad file is a MediaError naming the case field."""
+    out: dict[str, np.ndarray | None] = {}
+    for role in ("agent", "partner"):
+        path = getattr(case, f"{role}_audio")
+        try:
+            out[role] = media.load_audio(path, AUDIO_RATE, duration=case.duration) if path else None
+        except media.MediaError as e:
+            raise media.MediaError(f"case {case.id!r}, field '{role}_audio': {e}") from None
+    return out
 
 
 def rms_envelope(samples: np.ndarray, fps: float, n_frames: int, sr: int = AUDIO_RATE) -> np.ndarray:

@@ -30,9 +30,10 @@ class AnalysisConfig:
     # A tracked landmark box whose IoU with the previous one drops below this is lost (re-detect).
     track_min_iou: float = 0.5
     # -- identity embeddings ---------------------------------------------------------------------
-    identity_backend: str = "dlib"  # "dlib" | "arcface" | "clip" (names in extractors.EXTRACTORS)
+    identity_backend: str = "dlib"  # "dlib" | "arcface" | "clip" (names in lpmbench.registry.EXTRACTORS)
     embed_hz: float = 5.0  # embeddings per second of video (at least; stride = floor(fps / hz))
-    # Extra extractors by name (e.g. ["syncnet", "clip_frames"]); see extractors.EXTRACTORS.
+    # Extra extractors by registered name or "module:Class" (e.g. ["syncnet", "clip_frames"]); see
+    # lpmbench.registry.EXTRACTORS. lpmbench.analysis.extractors_for names those metrics need.
     extractors: list[str] = field(default_factory=list)
     # Folder of weight files for weight-backed extractors (arcface, clip, syncnet, ...); None =
     # $LPMBENCH_WEIGHTS_DIR or ~/.cache/lpmbench/weights (see lpmbench.weights).

@@ -1,9 +1,10 @@
-"""The extractor hook of the analysis pass: pluggable per-frame feature extractors.
+"""The extractor life cycle of the analysis pass, and which extractors a set of features needs.
 
-The analysis pass decodes a video once and calls every enabled extractor on each frame, in order,
-with the frame's face observation (or ``None`` where the face track is missing). Heavy models
-(dlib ResNet, ArcFace, SyncNet, open_clip) live behind this interface, so they are loaded lazily,
-once per :class:`~lpmbench.analysis.Analyzer`, and shared across videos.
+The analysis pass decodes a video once and runs, on every frame and in order, its core stages
+(face track, geometry, image, audio: see ``stages.py``) and then every enabled extractor, each with
+the frame's face observation from the face track (or ``None`` where the face is missing). Heavy
+models (dlib ResNet, ArcFace, SyncNet, open_clip) live behind this interface, so they are loaded
+lazily, once per :class:`~lpmbench.analysis.Analyzer`, and shared across videos.
 
 Life cycle, per video::
 
@@ -20,39 +21,34 @@ To report a missing feature without raising (e.g. "no face found"), ``end`` may 
 :class:`Unavailable` for that name.
 
 Extractors must keep memory flat in video length: keep per-frame results (small arrays), never
-frames. :meth:`Extractor.frame` is called on the decoding thread; an extractor may hand work to its
-own thread or process pool as long as :meth:`Extractor.end` returns the complete result.
+frames. :meth:`Extractor.frame` is called on the analysis thread (frames are decoded one ahead in
+another); an extractor may hand work to its own thread or process pool as long as
+:meth:`Extractor.end` returns the complete result.
 
 Extractors are constructed once per Analyzer, with the keyword arguments their ``__init__`` accepts
 among ``weights_dir`` (``AnalysisConfig.weights_dir``) and ``model_name`` (``AnalysisConfig.clip_model``,
-for CLIP classes), when those are set. They are found by name in :data:`EXTRACTORS` (lazy ``"module:Class"`` strings; importing this
-module imports nothing heavy). ``AnalysisConfig.identity_backend`` picks the identity extractor
-("dlib" | "arcface" | "clip"); ``AnalysisConfig.extractors`` lists extra ones ("syncnet",
-"clip_frames", ...). Identity extractors provide ``emb_frames`` (K,), ``embeddings`` (K, D)
-L2-normalised, ``ref_embedding`` (D,) L2-normalised mean over all reference images and
-``emb_backend`` (str); frames to embed are those where ``ctx.is_embed_frame(idx)`` is true.
+for CLIP classes), when those are set. They are found by name in the
+:data:`lpmbench.registry.EXTRACTORS` registry (built-ins as lazy ``"module:Class"`` strings, the
+``lpmbench.extractors`` entry-point group, ``--include`` files), or as a ``"module:Class"`` target.
+``provides`` must be a class attribute: :func:`extractors_for` reads it without constructing the
+class (the built-in backends import torch, open_clip and onnxruntime only when they load a model).
+
+``AnalysisConfig.identity_backend`` picks the identity extractor ("dlib" | "arcface" | "clip"),
+which always runs; ``AnalysisConfig.extractors`` lists extra ones ("syncnet", "clip_frames", ...).
+Identity extractors provide ``emb_frames`` (K,), ``embeddings`` (K, D) L2-normalised,
+``ref_embedding`` (D,) L2-normalised mean over all reference images and ``emb_backend`` (str);
+frames to embed are those where ``ctx.is_embed_frame(idx)`` is true.
 """
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Iterable
 
 import numpy as np
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..case import Case
     from .config import AnalysisConfig
-
-# name -> "module:Class". The analysis pass instantiates each with no arguments.
-EXTRACTORS: dict[str, str] = {
-    "dlib": "lpmbench.analysis.identity:DlibEmbeddingExtractor",
-    "arcface": "lpmbench.analysis.backends.arcface:ArcFaceExtractor",
-    "clip": "lpmbench.analysis.backends.clip:ClipEmbeddingExtractor",
-    "clip_frames": "lpmbench.analysis.backends.clip:ClipFrameExtractor",
-    "syncnet": "lpmbench.analysis.backends.syncnet:SyncNetExtractor",
-    "fid_inception": "lpmbench.analysis.backends.inception:InceptionExtractor",
-}
 
 IDENTITY_FEATURES = ("emb_frames", "embeddings", "ref_embedding", "emb_backend")
 
@@ -90,6 +86,9 @@ class ExtractorContext:
     config: "AnalysisConfig"
     device: str = "cpu"  # "cuda" when a GPU is present and the config allows it
     embed_stride: int = 5  # embed frames idx % embed_stride == 0 (>= config.embed_hz)
+    # face box (4,) of each reference image, None where no face was found in it
+    reference_boxes: list[np.ndarray | None] = field(default_factory=list)
+    n_frames: int = 0  # frames decoded: set by the pass before it calls end()
     extra: dict[str, Any] = field(default_factory=dict)
 
     def is_embed_frame(self, idx: int) -> bool:
@@ -125,22 +124,34 @@ class Extractor:
         """Release worker threads/processes (called when the Analyzer is closed)."""
 
 
-def resolve_extractor(name: str) -> type[Extractor]:
-    """The extractor class registered under ``name``; a clear error for unknown names."""
-    if name not in EXTRACTORS:
-        import difflib
+def extractors_for(features: Iterable[str]) -> list[str]:
+    """Names of the registered extractors needed to compute ``features`` (e.g. ``MetricSet.requires()``).
 
-        close = difflib.get_close_matches(name, list(EXTRACTORS), n=2)
-        hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-        raise KeyError(f"unknown extractor {name!r}.{hint} Known: {', '.join(sorted(EXTRACTORS))}")
-    target = EXTRACTORS[name]
-    module, _, attr = target.partition(":")
-    return getattr(importlib.import_module(module), attr)
+    The core stages' features and the identity features (computed by
+    ``AnalysisConfig.identity_backend``, which always runs) need none. Every other feature is
+    served by the first registered extractor that provides it (built-ins first); the names come in
+    registration order. A feature nobody provides is left out: the metric that needs it reports it
+    unavailable. Imports extractor modules only while features remain uncovered, never a model.
+    Raises :class:`~lpmbench.registry.RegistryError` when features remain uncovered and an
+    extractor failed to load (it may be the one that provides them).
+    """
+    from ..registry import EXTRACTORS, RegistryError
+    from .stages import CORE_FEATURES
 
-
-def register_extractor(name: str, target: str | type[Extractor]) -> None:
-    """Register an extractor class (or a lazy ``"module:Class"`` string) under ``name``."""
-    if isinstance(target, str):
-        EXTRACTORS[name] = target
-    else:
-        EXTRACTORS[name] = f"{target.__module__}:{target.__qualname__}"
+    wanted = set(features) - CORE_FEATURES
+    names: list[str] = []
+    broken: list[str] = []
+    for name in EXTRACTORS.names():
+        if not wanted:
+            break
+        try:
+            got = wanted.intersection(EXTRACTORS.get(name).provides)
+        except RegistryError as e:
+            broken.append(str(e))
+            continue
+        if got:
+            names.append(name)
+            wanted -= got
+    if wanted and broken:
+        raise RegistryError(f"no extractor provides {', '.join(sorted(wanted))}; {'; '.join(broken)}")
+    return names
