@@ -35,8 +35,15 @@ def metric_reference(metrics: MetricSet) -> str:
             lines += ["", f"## {dim}"]
         lines += ["", f"### {s.name}", "", f"- **direction**: {direction_label(s)}; **version** {s.version}; **backend** {s.backend}"
                   + (f"; **unit** {s.unit}" if s.unit else "")]
-        if s.anchors:
+        if isinstance(s.anchors, dict):
+            per = "; ".join(f"{b}: {a[0]:g}, {a[1]:g}" for b, a in s.anchors.items())
+            lines.append(f"- **leaderboard anchors** (score 0, score 100) per embedding backend: {per}")
+        elif s.anchors:
             lines.append(f"- **leaderboard anchors** (score 0, score 100): {s.anchors[0]:g}, {s.anchors[1]:g}")
+        if s.natural:
+            lines.append("- **scored against the human reference** (docs/reference.md) where it has this metric")
+        if s.aggregate != "mean" or s.level != "case":
+            lines.append(f"- **pooled over cases**: {s.aggregate if s.level == 'case' else 'corpus level (states reduced)'}")
         lines.append(f"- **source**: {metrics.origins.get(s.name, '')}")
         lines += ["", s.description or "(no description)"]
         if s.validity:
