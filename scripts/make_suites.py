@@ -1,17 +1,20 @@
 #!/usr/bin/env python
-"""Regenerate the bundled benchmark suites ``prompts/smoke`` and ``prompts/mini``.
+"""Regenerate the bundled benchmark suites ``prompts/smoke``, ``prompts/mini`` and ``prompts/standard``.
 
     python scripts/make_suites.py                 # rewrite prompts/<suite>/ (manifest + assets)
     python scripts/make_suites.py --suite smoke   # only one suite
     python scripts/make_suites.py --out /tmp/x    # write elsewhere (prompts/ untouched)
     python scripts/make_suites.py --check         # regenerate into a temp folder, compare bytes
+    python scripts/make_suites.py --cards         # print each suite's counts per facet (docs/suites.md)
 
 Everything is deterministic: character images are derived from photos shipped with
-scikit-image, speech is synthesised by Debian's espeak-ng (voice, speed, pitch and text are
-recorded in the manifest and in timelines.json), gaps between turns come from seeded random
-generators, and the Ogg files get a fixed stream serial. The harness never needs espeak-ng:
-it reads the committed files. A different espeak-ng version may produce different audio (the
-suite's content hash then changes); the version used is recorded in each suite's README.
+scikit-image and matplotlib (or drawn), speech is synthesised by Debian's espeak-ng and, for
+``standard``, by the neural voices of ``suitegen.neural`` (every parameter is recorded in the
+manifest and in timelines.json), gaps between turns come from seeded random generators, and the
+Ogg files get a fixed stream serial. The harness never needs a synthesiser: it reads the
+committed files. smoke and mini need only espeak-ng; standard needs the ``suites`` extra of
+pyproject.toml. A different synthesiser version may produce different audio (the suite's
+content hash then changes); the versions used are recorded in each suite's README.
 """
 from __future__ import annotations
 
@@ -29,15 +32,20 @@ import soundfile as sf
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from suitegen.cards import suite_card  # noqa: E402
 from suitegen.characters import CHARACTERS, detect_faces, save_png  # noqa: E402
 from suitegen.manifest import Flow, FlowList, dump_yaml, md_table, write_text  # noqa: E402
-from suitegen.specs import AGENT_VOICES, MAX_ACTION_SPAN, PARTNER_VOICES, SUITES, CaseSpec, P, SuiteSpec  # noqa: E402
+from suitegen.specs import AGENT_VOICES, MAX_ACTION_SPAN, PARTNER_VOICES, CaseSpec, P, SuiteSpec  # noqa: E402
+from suitegen.specs import SUITES as SMALL_SUITES  # noqa: E402
+from suitegen.standard import STANDARD  # noqa: E402
 from suitegen.speech import Voice, espeak_version, synthesize, write_ogg  # noqa: E402
 from suitegen.timeline import Say, Segment, auto_duration, place, render  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 AUDIO_LICENSE = "CC0-1.0"
 SCRIPT = "scripts/make_suites.py"
+SUITES = {**SMALL_SUITES, STANDARD.name: STANDARD}
+FILL_TAIL = 0.6  # seconds of silence after the last utterance of a filled case
 
 
 def case_rng(suite: SuiteSpec, case_id: str) -> np.random.Generator:
@@ -46,6 +54,8 @@ def case_rng(suite: SuiteSpec, case_id: str) -> np.random.Generator:
 
 
 def voice_for(spec: CaseSpec, who: str) -> Voice:
+    if who == "agent" and spec.agent_voice is not None:
+        return spec.agent_voice
     if who == "agent":
         try:
             return AGENT_VOICES[(spec.character, spec.language)]
@@ -57,6 +67,11 @@ def voice_for(spec: CaseSpec, who: str) -> Voice:
         return PARTNER_VOICES[spec.language]
     except KeyError:
         raise KeyError(f"case {spec.id!r}: no partner voice for language {spec.language!r}") from None
+
+
+def _placed(at: str, segments: list[Segment]) -> bool:
+    who, _, idx = at.partition(":")
+    return int(idx) < sum(1 for s in segments if s.who == who)
 
 
 def resolve_span(p: P, segments: list[Segment], case_id: str) -> tuple[float, float]:
@@ -76,14 +91,21 @@ def resolve_span(p: P, segments: list[Segment], case_id: str) -> tuple[float, fl
 
 def build_case(suite: SuiteSpec, spec: CaseSpec, out: Path) -> tuple[dict, list[dict], list[Segment]]:
     """Synthesise and write a case's audio; return its manifest entry, asset entries and timeline."""
+    engines: dict[str, set[str]] = {"agent": set(), "partner": set()}
+
     def speak(say: Say) -> tuple[np.ndarray, str]:
-        v = voice_for(spec, say.who)
+        v = say.voice if say.voice is not None else voice_for(spec, say.who)
         if say.prosody:
             v = v.with_prosody(**say.prosody)
+        engines[say.who].add(v.engine())
         return synthesize(say.text, v), v.describe()
 
-    segments, pieces, script_end = place(spec.script, speak, rng=case_rng(suite, spec.id), lead_in=spec.lead_in)
-    duration = spec.duration if spec.duration is not None else auto_duration(script_end, minimum=spec.min_duration)
+    until = spec.fill - FILL_TAIL if spec.fill else None
+    segments, pieces, script_end = place(spec.script, speak, rng=case_rng(suite, spec.id), lead_in=spec.lead_in, until=until)
+    if spec.fill:
+        duration = float(spec.fill)
+    else:
+        duration = spec.duration if spec.duration is not None else auto_duration(script_end, minimum=spec.min_duration)
     if segments and segments[-1].end > duration:
         raise ValueError(f"case {spec.id!r}: speech lasts {segments[-1].end:.2f} s, longer than duration {duration}")
     if suite.max_case_duration and duration > suite.max_case_duration:
@@ -107,7 +129,7 @@ def build_case(suite: SuiteSpec, spec: CaseSpec, out: Path) -> tuple[dict, list[
         voices = sorted({s.voice for s in segments if s.who == who})
         assets.append({
             "path": rel,
-            "source": f"speech synthesised by {espeak_version()} ({'; '.join(voices)}), 16 kHz mono, via {SCRIPT}",
+            "source": f"speech synthesised by {'; '.join(sorted(engines[who]))} ({'; '.join(voices)}), 16 kHz mono, via {SCRIPT}",
             "license": AUDIO_LICENSE,
         })
     if spec.language:
@@ -118,6 +140,8 @@ def build_case(suite: SuiteSpec, spec: CaseSpec, out: Path) -> tuple[dict, list[
             entry[key] = text
     prompts = []
     for p in spec.prompts:
+        if spec.fill and isinstance(p.at, str) and not _placed(p.at, segments):
+            continue  # its utterance was dropped from the filled case
         start, end = resolve_span(p, segments, spec.id)
         d = Flow()
         if p.action:
@@ -138,15 +162,19 @@ def build_characters(suite: SuiteSpec, out: Path) -> tuple[dict, list[dict], dic
     chars, assets, faces = {}, [], {}
     for cid in suite.characters:
         c = CHARACTERS[cid]
-        img = c.make(suite.resolution)
-        rel = f"characters/{cid}.png"
-        save_png(img, out / rel)
-        found = detect_faces(img, upsample=0)
-        faces[cid] = found
-        if c.expect_face and not found:
-            raise RuntimeError(f"{suite.name}/{rel}: dlib's HOG detector finds no face in the {c.style} reference")
-        chars[cid] = {"style": c.style, "references": [rel], "source": c.source, "license": c.license}
-        assets.append({"path": rel, "source": f"{c.source}; {c.derivation}; made by {SCRIPT}", "license": c.license})
+        refs = []
+        for suffix, make in (("", c.make), *c.extra):
+            img = make(suite.resolution)
+            rel = f"characters/{cid}{'_' + suffix if suffix else ''}.png"
+            save_png(img, out / rel)
+            found = detect_faces(img, upsample=0)
+            if not refs:
+                faces[cid] = found
+            if c.expect_face and not found:
+                raise RuntimeError(f"{suite.name}/{rel}: dlib's HOG detector finds no face in the {c.style} reference")
+            refs.append(rel)
+            assets.append({"path": rel, "source": f"{c.source}; {c.derivation}; made by {SCRIPT}", "license": c.license})
+        chars[cid] = {"style": c.style, "references": refs, "source": c.source, "license": c.license}
     return chars, assets, faces
 
 
@@ -224,7 +252,8 @@ def build_suite(suite: SuiteSpec, out: Path) -> Path:
         "cases": cases,
         "assets": [Flow(a) for a in assets],
     }
-    write_text(out / "README.md", suite_readme(suite, manifest, timelines, faces))
+    text = suite.readme(suite, manifest, timelines, faces, out) if suite.readme else suite_readme(suite, manifest, timelines, faces)
+    write_text(out / "README.md", text)
     header = f"Suite {suite.name!r}: generated by {SCRIPT}; do not edit by hand.\nFormat: see lpmbench/case.py."
     write_text(out / "suite.yaml", dump_yaml(manifest, header))
     from lpmbench.case import load_suite
@@ -247,8 +276,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--suite", action="append", choices=sorted(SUITES), help="suite(s) to build (default: all)")
     ap.add_argument("--out", type=Path, default=REPO / "prompts", help="folder holding <suite>/ (default: prompts/)")
     ap.add_argument("--check", action="store_true", help="regenerate into a temporary folder and compare with --out")
+    ap.add_argument("--cards", action="store_true", help="print the card (counts per facet) of each suite in --out")
     args = ap.parse_args(argv)
     names = args.suite or sorted(SUITES)
+    if args.cards:
+        import yaml
+
+        for n in names:
+            manifest = yaml.safe_load((args.out / n / "suite.yaml").read_text(encoding="utf-8"))
+            print(f"## `{n}`\n\n{suite_card(manifest, args.out / n)}\n")
+        return 0
     if args.check:
         with tempfile.TemporaryDirectory() as tmp:
             bad = []

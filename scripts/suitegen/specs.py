@@ -71,7 +71,11 @@ class CaseSpec:
     prompts: tuple[P, ...] = ()
     tags: tuple[str, ...] = ()
     partner_voice: Voice | None = None  # default: PARTNER_VOICES[language]
+    agent_voice: object = None  # default: AGENT_VOICES[(character, language)]
     lead_in: float = 0.5  # seconds of silence before the first utterance
+    # a long case of exactly this many seconds: the script plays while it fits, the rest (and
+    # prompts on utterances that did not fit) is dropped
+    fill: float | None = None
 
 
 @dataclass(frozen=True)
@@ -85,6 +89,8 @@ class SuiteSpec:
     seed: int = 20261125
     max_case_duration: float | None = None  # a hard limit (smoke: 5 s), checked while building
     extra_readme: str = ""
+    # (suite, manifest, timelines, faces) -> README text; None: the layout of smoke and mini
+    readme: object = None
 
 
 def whole(*actions: str, start: float = 0.5, span: float = 1.6, gap: float = 0.5) -> tuple[P, ...]:

@@ -1,7 +1,13 @@
-"""Speech synthesis with Debian's espeak-ng, resampling to lpmbench's 16 kHz mono, and
+"""Speech synthesis behind one interface, resampling to lpmbench's 16 kHz mono, and
 byte-reproducible Ogg Vorbis files.
 
-Only ``scripts/make_suites.py`` needs espeak-ng; the harness reads the committed .ogg files.
+A voice is a frozen dataclass with ``render(text) -> (samples, rate)``, ``describe()`` (the
+exact synthesis parameters, written into timelines.json) and ``engine()`` (the synthesiser and
+model file that made it, written into the asset sources). :func:`synthesize` turns any voice's
+output into a trimmed, peak-normalised 16 kHz utterance. Back ends: :class:`Voice` (Debian's
+espeak-ng, this module) and the neural voices of :mod:`suitegen.neural` (Piper, Kokoro).
+
+Only ``scripts/make_suites.py`` needs a synthesiser; the harness reads the committed .ogg files.
 """
 from __future__ import annotations
 
@@ -30,15 +36,33 @@ class Voice:
     speed: int = 160  # words per minute (-s)
     pitch: int = 50  # 0-99 (-p)
     amplitude: int = 100  # 0-200 (-a)
+    gain: float = 1.0  # applied after peak normalisation (a quieter, sad voice)
 
     def args(self) -> list[str]:
         return ["-v", self.name, "-s", str(self.speed), "-p", str(self.pitch), "-a", str(self.amplitude)]
 
     def describe(self) -> str:
-        return f"espeak-ng -v {self.name} -s {self.speed} -p {self.pitch} -a {self.amplitude}"
+        extra = f" gain={self.gain:g}" if self.gain != 1.0 else ""
+        return f"espeak-ng -v {self.name} -s {self.speed} -p {self.pitch} -a {self.amplitude}{extra}"
+
+    def engine(self) -> str:
+        return espeak_version()
 
     def with_prosody(self, *, speed: int | None = None, pitch: int | None = None, amplitude: int | None = None) -> "Voice":
-        return Voice(self.name, speed or self.speed, self.pitch if pitch is None else pitch, amplitude or self.amplitude)
+        return Voice(self.name, speed or self.speed, self.pitch if pitch is None else pitch, amplitude or self.amplitude, self.gain)
+
+    def emote(self, rate: float = 1.0, pitch: float = 1.0, range: float = 1.0, gain: float = 1.0, expressive: float = 1.0) -> "Voice":
+        """An emotion's prosody (see suitegen.standard.EMOTIONS): espeak-ng has only rate, a base
+        pitch and loudness; ``range`` and ``expressive`` have no espeak-ng equivalent."""
+        p = int(round(min(99, max(0, self.pitch + 60 * np.log2(pitch)))))
+        return Voice(self.name, int(round(self.speed * rate)), p, self.amplitude, round(self.gain * gain, 3))
+
+    def render(self, text: str) -> tuple[np.ndarray, int]:
+        proc = subprocess.run(["espeak-ng", *self.args(), "--stdout", text], capture_output=True, check=False)
+        if proc.returncode != 0 or not proc.stdout:
+            raise RuntimeError(f"espeak-ng failed for voice {self.name!r}: {proc.stderr.decode(errors='replace')}")
+        wav, rate = sf.read(io.BytesIO(proc.stdout), dtype="float32")
+        return (wav.mean(axis=1) if wav.ndim > 1 else wav), rate
 
 
 def espeak_version() -> str:
@@ -49,27 +73,29 @@ def espeak_version() -> str:
     return " ".join(out.split()[:4])  # "eSpeak NG text-to-speech: 1.51"
 
 
+def to_rate(x: np.ndarray, rate: int, target: int = RATE) -> np.ndarray:
+    """Polyphase resampling of mono float audio from ``rate`` to ``target`` Hz."""
+    if rate == target:
+        return np.asarray(x, np.float32)
+    g = gcd(target, rate)
+    return resample_poly(x, target // g, rate // g).astype(np.float32)
+
+
 @functools.lru_cache(maxsize=None)
-def synthesize(text: str, voice: Voice) -> np.ndarray:
-    """Speak ``text`` with ``voice``; returns mono float32 at 16 kHz, peak-normalised, with
-    espeak's leading/trailing silence trimmed so timelines place speech where they say."""
+def synthesize(text: str, voice) -> np.ndarray:
+    """Speak ``text`` with ``voice`` (any back end); returns mono float32 at 16 kHz,
+    peak-normalised (times the voice's gain), with leading/trailing silence trimmed so
+    timelines place speech where they say."""
     if not text.strip():
         raise ValueError("synthesize: empty text")
-    proc = subprocess.run(
-        ["espeak-ng", *voice.args(), "--stdout", text], capture_output=True, check=False
-    )
-    if proc.returncode != 0 or not proc.stdout:
-        raise RuntimeError(f"espeak-ng failed for voice {voice.name!r}: {proc.stderr.decode(errors='replace')}")
-    wav, rate = sf.read(io.BytesIO(proc.stdout), dtype="float32")
-    if wav.ndim > 1:
-        wav = wav.mean(axis=1)
-    g = gcd(RATE, rate)
-    x = resample_poly(wav, RATE // g, rate // g).astype(np.float32)
-    x = trim_silence(x)
-    peak = float(np.max(np.abs(x)))
+    wav, rate = voice.render(text)
+    x = trim_silence(to_rate(wav, rate))
+    peak = float(np.max(np.abs(x))) if x.size else 0.0
     if peak <= 0:
-        raise RuntimeError(f"espeak-ng produced silence for {text!r} ({voice.name})")
-    return (x * (PEAK / peak)).astype(np.float32)
+        raise RuntimeError(f"{voice.describe()} produced silence for {text!r}")
+    y = (x * (PEAK / peak)).astype(np.float32)
+    gain = getattr(voice, "gain", 1.0)
+    return y if gain == 1.0 else (y * np.float32(gain)).astype(np.float32)
 
 
 def trim_silence(x: np.ndarray, threshold: float = 1e-3, pad_s: float = 0.02) -> np.ndarray:

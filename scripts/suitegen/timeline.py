@@ -22,6 +22,7 @@ class Say:
     text: str
     overlap: float = 0.0  # seconds this utterance starts before the previous one ends
     prosody: dict | None = None  # optional Voice overrides (speed, pitch, amplitude) for emotion
+    voice: object = None  # this utterance's own voice (an emotional or sung variant), else the case's
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,7 @@ class Segment:
     start: float
     end: float
     text: str
-    voice: str  # the espeak-ng command line that produced it
+    voice: str  # the synthesis parameters that produced it (the voice's describe())
 
     def to_dict(self) -> dict:
         return {"who": self.who, "start": round(self.start, 3), "end": round(self.end, 3), "text": self.text, "voice": self.voice}
@@ -51,8 +52,11 @@ def place(
     rng: np.random.Generator,
     lead_in: float = 0.5,
     gap: tuple[float, float] = (0.35, 0.9),
+    until: float | None = None,
 ) -> tuple[list[Segment], dict[str, list[tuple[int, np.ndarray]]], float]:
     """Lay ``events`` out in time. ``speak(say)`` returns (16 kHz samples, voice description).
+    With ``until``, the script stops at the first event that would end after ``until`` seconds
+    (a long case filled to its length; the events after it are never synthesised).
 
     Returns the segments, per side the (start sample, samples) pieces to mix, and the time at
     which the script ends (after any trailing pause)."""
@@ -64,6 +68,8 @@ def place(
         if isinstance(ev, Pause):
             if ev.seconds <= 0:
                 raise ValueError(f"Pause must be positive, got {ev.seconds}")
+            if until is not None and t + ev.seconds > until:
+                break
             t += ev.seconds
             continue
         if ev.who not in pieces:
@@ -76,6 +82,8 @@ def place(
                 t += float(rng.uniform(*gap))
         start = round(t * RATE)  # whole samples, so segment times match the audio exactly
         end_t = (start + len(samples)) / RATE
+        if until is not None and end_t > until:
+            break
         segments.append(Segment(ev.who, start / RATE, end_t, ev.text, voice))
         pieces[ev.who].append((start, samples))
         t = prev_end = end_t
