@@ -17,7 +17,6 @@ on what ``psutil`` sees.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import os
 import signal
 import sys
@@ -25,20 +24,30 @@ import threading
 import time
 from typing import Iterable
 
+import psutil
+
 _PR_SET_PDEATHSIG = 1
 _PR_SET_CHILD_SUBREAPER = 36
+_PR_GET_CHILD_SUBREAPER = 37
+# resolved once here: a preexec_fn (between fork and exec) must not load libraries
+_LIBC_PRCTL = ctypes.CDLL(None, use_errno=True).prctl if sys.platform.startswith("linux") else None
 
 
-def _prctl(option: int, arg: int) -> bool:
-    if not sys.platform.startswith("linux"):
+def _prctl(option: int, arg) -> bool:
+    if _LIBC_PRCTL is None:
         return False
-    libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
-    return libc.prctl(option, ctypes.c_ulong(arg), 0, 0, 0) == 0
+    return _LIBC_PRCTL(option, arg, 0, 0, 0) == 0
 
 
 def become_subreaper() -> bool:
     """Orphaned descendants of this process are re-parented to it rather than to init."""
-    return _prctl(_PR_SET_CHILD_SUBREAPER, 1)
+    return _prctl(_PR_SET_CHILD_SUBREAPER, ctypes.c_ulong(1))
+
+
+def is_subreaper() -> bool:
+    """Whether this process reaps its orphaned descendants (:func:`become_subreaper`)."""
+    flag = ctypes.c_int(0)
+    return _prctl(_PR_GET_CHILD_SUBREAPER, ctypes.byref(flag)) and flag.value != 0
 
 
 def die_with_parent(parent_pid: int | None = None, sig: int = signal.SIGKILL) -> bool:
@@ -54,7 +63,7 @@ def die_with_parent(parent_pid: int | None = None, sig: int = signal.SIGKILL) ->
 
         parent = multiprocessing.parent_process()
         parent_pid = parent.pid if parent is not None else os.getppid()
-    ok = _prctl(_PR_SET_PDEATHSIG, int(sig))
+    ok = _prctl(_PR_SET_PDEATHSIG, ctypes.c_ulong(int(sig)))
     if os.getppid() != parent_pid:  # the parent died before the request took effect
         os.kill(os.getpid(), sig)
     return ok
@@ -62,12 +71,10 @@ def die_with_parent(parent_pid: int | None = None, sig: int = signal.SIGKILL) ->
 
 def set_child_death_signal() -> None:
     """``preexec_fn`` of a program the worker starts: it gets SIGKILL when the worker dies."""
-    _prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL))
+    _prctl(_PR_SET_PDEATHSIG, ctypes.c_ulong(int(signal.SIGKILL)))
 
 
 def _tree(root):
-    import psutil
-
     try:
         return [root, *root.children(recursive=True)]
     except psutil.Error:
@@ -82,8 +89,6 @@ def kill_tree(pid: int, *, include_root: bool = True) -> list[int]:
     process cannot fork a new one or be re-parented out of reach while the tree is being killed.
     The caller's own process group is never signalled.
     """
-    import psutil
-
     try:
         root = psutil.Process(pid)
     except psutil.Error:
@@ -123,11 +128,11 @@ def kill_tree(pid: int, *, include_root: bool = True) -> list[int]:
 
 
 def reap(pids: Iterable[int], timeout: float = 2.0) -> None:
-    """Collect the exit status of killed processes that are (or become) this process's children,
-    and wait until the others are gone; gives up after ``timeout`` seconds."""
-    import psutil
-
+    """Wait until killed processes are dead, collecting the exit status of those that are (or, in
+    a subreaper, become) this process's children, so that none lingers as a zombie of ours; gives
+    up after ``timeout`` seconds."""
     pending = set(pids)
+    ours_later = is_subreaper()  # orphans of the killed tree are re-parented to us: reap them too
     deadline = time.monotonic() + timeout
     while pending and time.monotonic() < deadline:
         for pid in list(pending):
@@ -135,40 +140,50 @@ def reap(pids: Iterable[int], timeout: float = 2.0) -> None:
                 done, _ = os.waitpid(pid, os.WNOHANG)
                 if done == pid:
                     pending.discard(pid)
-            except ChildProcessError:  # not ours: someone else reaps it
+            except ChildProcessError:  # not (yet) our child
                 try:
-                    if psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
-                        continue  # an orphan on its way to us (or to init)
+                    zombie = psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
                 except psutil.Error:
                     pending.discard(pid)
+                    continue
+                if zombie and not ours_later:
+                    pending.discard(pid)  # dead; its own parent reaps it
         if pending:
             time.sleep(0.01)
 
 
 class RssSampler:
     """Peak resident memory (MB) of a process, and of its descendants with ``tree=True``, sampled
-    every ``interval`` seconds on a daemon thread between :meth:`start` and :meth:`stop`."""
+    every ``interval`` seconds on a daemon thread between :meth:`start` and :meth:`stop`.
 
-    def __init__(self, pid: int | None = None, *, tree: bool = True, interval: float = 0.02):
-        self.pid, self.tree, self.interval = pid or os.getpid(), tree, interval
+    Finding the descendants means reading every process of the machine (~3 ms of CPU), so the
+    tree is re-listed every ``refresh`` samples only; the memory of the processes known is read
+    at every sample (~30 us each). A child that lives less than ``refresh * interval`` may be missed.
+    """
+
+    def __init__(self, pid: int | None = None, *, tree: bool = True, interval: float = 0.02, refresh: int = 10):
+        self.pid, self.tree, self.interval, self.refresh = pid or os.getpid(), tree, interval, refresh
         self.peak = 0.0
+        self._procs: list[psutil.Process] = []
+        self._n = 0
         self._stop = threading.Event()
         self._t = threading.Thread(target=self._loop, name="lpmbench-rss", daemon=True)
 
     def sample(self) -> None:
-        import psutil
-
-        try:
-            p = psutil.Process(self.pid)
-            rss = p.memory_info().rss
-            for c in p.children(recursive=True) if self.tree else ():
-                try:
-                    rss += c.memory_info().rss
-                except psutil.Error:
-                    pass
-            self.peak = max(self.peak, rss / 2**20)
-        except psutil.Error:  # gone or not permitted: memory is simply not measured
-            pass
+        if not self._procs or self._n % self.refresh == 0:
+            try:
+                root = psutil.Process(self.pid)
+                self._procs = _tree(root) if self.tree else [root]
+            except psutil.Error:  # gone or not permitted: memory is simply not measured
+                self._procs = []
+        self._n += 1
+        rss = 0
+        for p in self._procs:
+            try:
+                rss += p.memory_info().rss
+            except psutil.Error:
+                pass
+        self.peak = max(self.peak, rss / 2**20)
 
     def _loop(self) -> None:
         while not self._stop.is_set():

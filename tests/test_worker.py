@@ -112,3 +112,66 @@ def test_a_remote_servers_own_memory_is_kept(tmp_path, reference_server, paced):
     assert abs(timing.peak_rss_mb - server_rss) < 0.15 * server_rss, (timing.peak_rss_mb, server_rss)
     if stream is not None:
         assert timing.peak_rss_mb == timing.session_stats["peak_rss_mb"]
+
+
+SLOW_GENERATOR = """
+import os, subprocess, sys, time
+pids = {"program": os.getpid()}
+pids["child"] = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)"]).pid
+r, w = os.pipe()
+if os.fork() == 0:  # a daemon: double fork into its own session
+    os.setsid()
+    if os.fork() == 0:
+        os.write(w, str(os.getpid()).encode())
+        time.sleep(300)
+    os._exit(0)
+pids["daemon"] = int(os.read(r, 32))
+with open(sys.argv[1] + ".tmp", "w") as f:
+    f.write(" ".join(f"{k}={v}" for k, v in pids.items()))
+os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+time.sleep(300)
+"""
+
+
+@pytest.mark.timeout(180)
+def test_killing_the_harness_leaves_no_generator_running(tmp_path):
+    """SIGKILL of a real `lpmbench evaluate`: the worker, the program, its child and its daemon
+    all die within seconds. Before, the worker went on generating with no timeout at all."""
+    import os
+    import signal
+    import subprocess
+
+    import psutil
+
+    prog = script(tmp_path, "slow.py", SLOW_GENERATOR)
+    pid_file = tmp_path / "pids.txt"
+    cli = subprocess.Popen([sys.executable, "-m", "lpmbench.cli", "evaluate", "model=command",
+                            f"model.params.argv=['{sys.executable}','{prog}','{pid_file}']", "suite=smoke",
+                            "run.cases=[smoke_speak]", f"run.results_dir={tmp_path / 'results'}", "run.id=killed",
+                            f"analysis.cache_dir={tmp_path / 'cache'}"],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    deadline = time.monotonic() + 150
+    while not pid_file.exists():
+        assert cli.poll() is None, cli.stderr.read().decode()[-2000:]
+        assert time.monotonic() < deadline, "the generator did not start"
+        time.sleep(0.1)
+    pids = {k: int(v) for k, v in (kv.split("=") for kv in pid_file.read_text().split())}
+    tree = {p.pid: p for p in psutil.Process(cli.pid).children(recursive=True)}
+    tree.update({pid: psutil.Process(pid) for pid in pids.values()})
+    assert len(tree) >= 4  # the worker, the program, its child, its daemon
+    os.kill(cli.pid, signal.SIGKILL)
+    cli.wait()
+    deadline = time.monotonic() + 5
+    alive = dict(tree)
+    while alive and time.monotonic() < deadline:
+        for pid, p in list(alive.items()):
+            try:
+                if not p.is_running() or p.status() == psutil.STATUS_ZOMBIE:
+                    del alive[pid]
+            except psutil.NoSuchProcess:
+                del alive[pid]
+        time.sleep(0.05)
+    survivors = {pid: " ".join(p.cmdline()[:3]) for pid, p in alive.items() if p.is_running()}
+    for p in alive.values():
+        p.kill()
+    assert not survivors, f"survived the harness: {survivors} (program pids {pids})"

@@ -12,33 +12,45 @@ scratch folder per case), ``{case_id}``, ``{mode}``, ``{fps}``, ``{duration}``, 
 
 When the program chooses its own output name, ``output_glob`` (relative to ``{workdir}`` or
 absolute, formatted with the same fields) finds the newest matching file, which is moved to the
-output. A non-zero exit or a missing output raises :class:`CommandFailed` carrying the tail of the
-program's stderr, which the runner keeps in the case's error record.
+output. A non-zero exit (or death by a signal) or a missing output raises :class:`CommandFailed`
+carrying the tail of the program's output (stdout and stderr, the last 64 KiB), which the runner
+keeps in the case's error record.
 
 The adapter describes the program (argv template, cwd, env, output discovery, modes) and runs it;
 it does not time it: the per-case limit is the worker's (``timeout_s`` of the model, or
-``run.timeout_s``), which kills the program with the worker.
+``run.timeout_s``), which kills the program and everything it started. The adapter waits for the
+program's exit (not for the end of its output, which a grandchild may hold open), drains the output
+into a bounded tail on a thread (so capture costs no memory to speak of, and none is charged to the
+model), and kills whatever the program leaves running. The program dies with the worker
+(parent-death signal).
 """
 from __future__ import annotations
 
 import os
+import select
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ..case import AUDIO_RATE, Case
+from ..procs import is_subreaper, kill_tree, reap, set_child_death_signal
 from .base import Adapter, AdapterError
+
+TAIL_BYTES = 64 * 1024  # of the program's output kept for the error record (capture is bounded by it)
 
 
 class CommandFailed(AdapterError):
     def __init__(self, message: str, output: str = ""):
         super().__init__(message)
-        self.output = output  # the tail of what the program wrote
+        self.output = output  # the tail of the program's output
 
 
 class _Fields(dict):
@@ -116,27 +128,98 @@ class CommandAdapter(Adapter):
         workdir = Path(tempfile.mkdtemp(prefix=f"lpmbench-{case.id}-"))
         try:
             argv = self.command(case, output, workdir)
-            env = {**os.environ, **self.env}
-            try:
-                proc = subprocess.run(argv, cwd=self.cwd or workdir, env=env, capture_output=True, text=True,
-                                      stdin=subprocess.DEVNULL)
-            except FileNotFoundError:
-                raise CommandFailed(f"command not found: {argv[0]!r}") from None
-            if proc.returncode != 0:
-                raise CommandFailed(f"command exited with code {proc.returncode}: {' '.join(argv)[:300]}", proc.stderr[-4000:])
+            out = self._run(argv, workdir)
             if self.output_glob:
                 pattern = self.output_glob.format_map(self.fields(case, output, workdir))
                 base = Path(pattern).parent if Path(pattern).is_absolute() else workdir
                 rel = Path(pattern).name if Path(pattern).is_absolute() else pattern
                 hits = sorted(base.glob(rel), key=lambda p: p.stat().st_mtime)
                 if not hits:
-                    raise CommandFailed(f"command finished but wrote no file matching {pattern!r} (in {base})", proc.stderr[-4000:])
+                    raise CommandFailed(f"command finished but wrote no file matching {pattern!r} (in {base})", out)
                 shutil.move(str(hits[-1]), output)
             if not output.is_file() or output.stat().st_size == 0:
-                raise CommandFailed(f"command finished but did not write the output video {output}", proc.stderr[-4000:])
+                raise CommandFailed(f"command finished but did not write the output video {output}", out)
         finally:
             if not self.keep_workdir:
                 shutil.rmtree(workdir, ignore_errors=True)
+
+    def _run(self, argv: list[str], workdir: Path) -> str:
+        """Run the program to its exit; the tail of its output. In the worker (a subreaper) whatever
+        it leaves running (a daemon, a grandchild still holding its stdout) is killed then: each
+        case starts clean."""
+        before = _child_pids()
+        try:
+            proc = subprocess.Popen(argv, cwd=self.cwd or workdir, env={**os.environ, **self.env},
+                                    stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                    preexec_fn=set_child_death_signal)
+        except FileNotFoundError:
+            raise CommandFailed(f"command not found: {argv[0]!r}") from None
+        assert proc.stdout is not None
+        tail = _OutputTail(proc.stdout)
+        try:
+            code = proc.wait()  # the program's exit, not the end of its output (a grandchild may hold it)
+        finally:
+            if is_subreaper():  # in the worker: every new child is an orphan of the program
+                leftovers = [pid for pid in _child_pids() - before if pid != proc.pid]
+                reap([k for pid in leftovers for k in kill_tree(pid)])
+            out = tail.close()
+        if code < 0:
+            raise CommandFailed(f"command was killed by signal {-code} ({_signal_name(-code)}): {' '.join(argv)[:300]}", out)
+        if code != 0:
+            raise CommandFailed(f"command exited with code {code}: {' '.join(argv)[:300]}", out)
+        return out
+
+
+class _OutputTail:
+    """The last :data:`TAIL_BYTES` a program writes to its stdout/stderr pipe, drained on a thread
+    so that the program never blocks on a full pipe and capture never grows with the output."""
+
+    def __init__(self, pipe):
+        self.pipe, self.total = pipe, 0
+        self._buf = bytearray()
+        self._deadline: float | None = None
+        self._t = threading.Thread(target=self._drain, name="lpmbench-command-output", daemon=True)
+        self._t.start()
+
+    def _drain(self) -> None:
+        fd = self.pipe.fileno()
+        poller = select.poll()
+        poller.register(fd, select.POLLIN)
+        while True:
+            ready = poller.poll(100)
+            if self._deadline is not None and (not ready or time.monotonic() > self._deadline):
+                return  # closing: what is in the pipe now has been read
+            if not ready:
+                continue
+            data = os.read(fd, 1 << 16)
+            if not data:
+                return
+            self.total += len(data)
+            self._buf += data
+            if len(self._buf) > 2 * TAIL_BYTES:
+                del self._buf[:-TAIL_BYTES]
+
+    def close(self, grace_s: float = 1.0) -> str:
+        """Stop draining (within ``grace_s`` even if something still writes); the tail as text."""
+        self._deadline = time.monotonic() + grace_s
+        self._t.join()
+        self.pipe.close()
+        text = bytes(self._buf[-TAIL_BYTES:]).decode(errors="replace")
+        dropped = self.total - min(self.total, TAIL_BYTES)
+        return f"[{dropped} earlier bytes of output not kept]\n{text}" if dropped else text
+
+
+def _child_pids() -> set[int]:
+    import psutil
+
+    return {c.pid for c in psutil.Process().children()}
+
+
+def _signal_name(sig: int) -> str:
+    try:
+        return signal.Signals(sig).name
+    except ValueError:
+        return "unknown signal"
 
 
 def _silent_wav(path: Path, duration: float) -> Path:
