@@ -1,7 +1,6 @@
 """The streaming protocol over loopback: a real server, the remote adapter, and faulty servers."""
 from __future__ import annotations
 
-import threading
 import time
 
 import numpy as np
@@ -15,6 +14,7 @@ from lpmbench.streaming.synthetic_session import SyntheticSession, synthetic_ses
 from lpmbench.streaming.driver import run_stream
 from lpmbench.streaming.server import start_server
 from standins.stream_cases import make_case
+from standins.stream_servers import per_chunk, scripted_server, url
 
 
 def synthetic_factory(meta, refs):
@@ -42,8 +42,10 @@ def test_envelopes_round_trip_and_reject_garbage():
             P.unpack(bad)
     with pytest.raises(P.ProtocolError, match="payload"):
         P.unpack_chunk(h, payload[:-4])
-    with pytest.raises(P.ProtocolError, match="not a decodable image"):
+    with pytest.raises(P.ProtocolError, match="no readable frame header"):
         P.decode_image(b"\xff\xd8garbage")
+    with pytest.raises(P.ProtocolError, match="not a PNG or JPEG"):
+        P.decode_image(b"GIF89a" + bytes(40))
 
 
 def test_remote_matches_in_process_over_loopback(tmp_path, good_server):
@@ -71,30 +73,7 @@ def test_remote_matches_in_process_over_loopback(tmp_path, good_server):
 # -- fault injection: each a faulty server written here -------------------------------------------
 def faulty_server(behaviour):
     """A raw protocol server: handshake, then ``behaviour(ws, chunk_index)`` per chunk received."""
-    from websockets.exceptions import ConnectionClosed
-    from websockets.sync.server import serve
-
-    def handler(ws):
-        try:
-            h, _ = P.unpack(ws.recv())
-            if h["type"] == "info":
-                ws.send(P.text({"type": "info", "protocol": P.PROTOCOL, "version": P.VERSION, "server": {}}))
-                return
-            for _ in range(h["n_references"]):
-                ws.recv()
-            ws.send(P.text({"type": "ready", "protocol": P.PROTOCOL, "version": P.VERSION, "server": {}}))
-            k = 0
-            while True:
-                ws.recv()
-                if behaviour(ws, k) == "stop":
-                    return
-                k += 1
-        except ConnectionClosed:
-            pass
-
-    srv = serve(handler, "127.0.0.1", 0, compression=None, max_queue=None, close_timeout=1)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    return srv
+    return scripted_server(per_chunk(behaviour))
 
 
 def good_frame(ws, k):
@@ -102,15 +81,11 @@ def good_frame(ws, k):
     ws.send(P.pack({"type": "frame", "index": k, "chunk": k, "format": "jpeg"}, P.encode_jpeg(f)))
 
 
-def _url(srv):
-    return "ws://127.0.0.1:%d" % srv.socket.getsockname()[1]
-
-
 def _run_against(behaviour, tmp_path, **timeouts):
     srv = faulty_server(behaviour)
     try:
         case = make_case(tmp_path, "fault", 2.0)
-        adapter = RemoteAdapter(url=_url(srv), **{"frame_timeout_s": 0.5, "first_frame_timeout_s": 1.0, **timeouts})
+        adapter = RemoteAdapter(url=url(srv), **{"frame_timeout_s": 0.5, "first_frame_timeout_s": 1.0, **timeouts})
         t0 = time.perf_counter()
         with pytest.raises(AdapterError) as e:
             run_stream(adapter, case, tmp_path / "fault.mp4")
@@ -228,37 +203,23 @@ def test_runner_records_a_dropped_case_and_goes_on(tmp_path):
         f"  - {{id: {cid}, mode: speak, character: astronaut, agent_audio: audio/a.wav, duration: 1.0}}\n"
         for cid in ("drop_me", "fine")))
 
-    from websockets.exceptions import ConnectionClosed
-    from websockets.sync.server import serve
-
-    def handler(ws):
-        try:
-            h, _ = P.unpack(ws.recv())
-            if h["type"] == "info":
-                ws.send(P.text({"type": "info", "protocol": P.PROTOCOL, "version": P.VERSION, "server": {"name": "t"}}))
+    def after_ready(ws, hello):
+        n = 0
+        while True:
+            head, _ = P.unpack(ws.recv())
+            if hello["case"]["id"] == "drop_me" and n == 3:
+                ws.socket.close()
                 return
-            for _ in range(h["n_references"]):
-                ws.recv()
-            ws.send(P.text({"type": "ready", "protocol": P.PROTOCOL, "version": P.VERSION, "server": {}}))
-            n = 0
-            while True:
-                head, _ = P.unpack(ws.recv())
-                if h["case"]["id"] == "drop_me" and n == 3:
-                    ws.socket.close()
-                    return
-                if head["type"] == "finish":
-                    ws.send(P.text({"type": "end", "n_frames": n, "stats": {}}))
-                    return
-                ws.send(P.pack({"type": "frame", "index": n, "format": "jpeg"},
-                               P.encode_jpeg(np.full((256, 256, 3), 90, np.uint8))))
-                n += 1
-        except ConnectionClosed:
-            pass
+            if head["type"] == "finish":
+                ws.send(P.text({"type": "end", "n_frames": n, "stats": {}}))
+                return
+            ws.send(P.pack({"type": "frame", "index": n, "format": "jpeg"},
+                           P.encode_jpeg(np.full((256, 256, 3), 90, np.uint8))))
+            n += 1
 
-    srv = serve(handler, "127.0.0.1", 0, compression=None, max_queue=None, close_timeout=1)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    srv = scripted_server(after_ready, info={"name": "t"})
     try:
-        plan = build_plan(["model=remote", f"model.params.url={_url(srv)}", "model.params.frame_timeout_s=2",
+        plan = build_plan(["model=remote", f"model.params.url={url(srv)}", "model.params.frame_timeout_s=2",
                            f"suite={root}", "run.id=r", f"run.results_dir={tmp_path / 'results'}", "run.stream=true",
                            "run.timeout_s=60", f"analysis.cache_dir={tmp_path / 'cache'}", "metrics.select=[realtime.*]"])
         run = load_run(evaluate(plan))

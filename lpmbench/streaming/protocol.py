@@ -26,6 +26,17 @@ PROTOCOL = "lpmbench-stream"
 VERSION = 1
 _LEN = struct.Struct(">I")
 MAX_HEADER = 1 << 20  # a header above 1 MiB is malformed, whatever it says
+# Images are checked from their header, before decoding (a 1 MB PNG can decode to 20000x20000,
+# 1.2 GB): any image at most MAX_IMAGE_PIXELS; a frame at most FRAME_PIXEL_FACTOR times the case's
+# resolution, and never less than FRAME_PIXEL_FLOOR (generators render at their own size).
+MAX_IMAGE_PIXELS = 8192 * 8192
+FRAME_PIXEL_FACTOR = 4
+FRAME_PIXEL_FLOOR = 2048 * 2048
+# A server may send a few frames more than the case has (rounding of its own clock), no more.
+EXTRA_FRAMES_MIN, EXTRA_FRAMES_FRACTION = 25, 0.05
+# Figures a server reports in ``end.stats``: kept when finite, >= 0 and below this bound (16 TiB).
+STATS_KEYS = ("peak_rss_mb", "peak_gpu_mb")
+MAX_MEMORY_MB = float(2**24)
 
 
 class ProtocolError(ValueError):
@@ -102,16 +113,81 @@ def encode_jpeg(frame_rgb: np.ndarray, quality: int = 90) -> bytes:
     return buf.tobytes()
 
 
-def decode_image(data: bytes, what: str = "image") -> np.ndarray:
-    """RGB uint8 from encoded bytes (JPEG, PNG, ...); :class:`ProtocolError` when undecodable."""
+def image_size(data: bytes, what: str = "image") -> tuple[int, int]:
+    """(width, height) of a PNG or JPEG from its header alone; :class:`ProtocolError` otherwise."""
+    if data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR" and len(data) >= 24:
+        return struct.unpack(">II", data[16:24])
+    if data[:2] == b"\xff\xd8":  # JPEG: walk the segments to the first start-of-frame
+        i = 2
+        while i + 4 <= len(data):
+            if data[i] != 0xFF:
+                break
+            marker = data[i + 1]
+            if marker == 0xFF:  # fill byte
+                i += 1
+                continue
+            if marker in (0x01, *range(0xD0, 0xD8)):  # standalone markers carry no length
+                i += 2
+                continue
+            (length,) = struct.unpack(">H", data[i + 2 : i + 4])
+            if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):  # SOF0..SOF15
+                if i + 9 > len(data):
+                    break
+                h, w = struct.unpack(">HH", data[i + 5 : i + 9])
+                return w, h
+            i += 2 + length
+        raise ProtocolError(f"{what}: JPEG of {len(data)} bytes has no readable frame header")
+    raise ProtocolError(f"{what}: payload of {len(data)} bytes is not a PNG or JPEG image")
+
+
+def frame_pixel_limit(width: int, height: int) -> int:
+    """The largest frame (in pixels) accepted for a case of ``width`` x ``height``."""
+    return min(MAX_IMAGE_PIXELS, max(FRAME_PIXEL_FLOOR, FRAME_PIXEL_FACTOR * width * height))
+
+
+def decode_image(data: bytes, what: str = "image", max_pixels: int = MAX_IMAGE_PIXELS) -> np.ndarray:
+    """RGB uint8 from PNG or JPEG bytes, its size checked from the header before decoding;
+    :class:`ProtocolError` when too large or undecodable."""
     import cv2
 
     if not data:
         raise ProtocolError(f"{what}: empty payload")
+    w, h = image_size(data, what)
+    if w * h > max_pixels or not (w and h):
+        raise ProtocolError(f"{what}: a {w}x{h} image exceeds the limit of {max_pixels} pixels (not decoded)")
     img = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
     if img is None:
         raise ProtocolError(f"{what}: payload of {len(data)} bytes is not a decodable image")
+    if img.shape[:2] != (h, w):
+        raise ProtocolError(f"{what}: decodes to {img.shape[1]}x{img.shape[0]}, its header says {w}x{h}")
     return np.ascontiguousarray(img[:, :, ::-1])
+
+
+def max_frames(case_frames: int) -> int:
+    """How many frames a server may send for a case of ``case_frames`` frames."""
+    return case_frames + max(EXTRA_FRAMES_MIN, int(EXTRA_FRAMES_FRACTION * case_frames))
+
+
+def clean_stats(stats: Any) -> tuple[dict[str, float], list[str]]:
+    """The plausible figures of a server's ``end.stats`` and a note for each one dropped."""
+    import math
+
+    if not isinstance(stats, dict):
+        return {}, ([f"server stats ignored: not an object ({type(stats).__name__})"] if stats is not None else [])
+    clean: dict[str, float] = {}
+    notes: list[str] = []
+    for key in STATS_KEYS:
+        v = stats.get(key)
+        if v is None:
+            continue
+        if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and 0 <= v <= MAX_MEMORY_MB:
+            clean[key] = float(v)
+        else:
+            notes.append(f"server stat {key}={str(v)[:40]} dropped: not a number of MB in [0, {MAX_MEMORY_MB:.0f}]")
+    unknown = [str(k)[:40] for k in stats if k not in STATS_KEYS]
+    if unknown:
+        notes.append(f"server stats ignored (unknown): {', '.join(unknown[:5])}{' ...' if len(unknown) > 5 else ''}")
+    return clean, notes
 
 
 # -- case metadata --------------------------------------------------------------------------------

@@ -22,6 +22,13 @@ from ..case import Case
 from . import protocol as P
 
 _WAKE = object()  # queued by the receiver to wake a waiting poll (error or end)
+# Back-pressure, so that a server flooding frames cannot grow the client's memory: at most this many
+# decoded frames wait for the driver (then the receiver stops reading), and the WebSocket library
+# buffers at most this many undecoded messages (then it stops reading the socket: TCP flow control
+# holds the server). Frames are also capped in number (protocol.max_frames) and size
+# (protocol.frame_pixel_limit, checked before decoding).
+FRAMES_QUEUED = 16
+MESSAGES_BUFFERED = 4
 
 
 def _connect(url: str, timeout: float, max_message_mb: float):
@@ -30,7 +37,7 @@ def _connect(url: str, timeout: float, max_message_mb: float):
     from websockets.sync.client import connect
 
     kw: dict[str, Any] = dict(open_timeout=timeout, compression=None, max_size=int(max_message_mb * 2**20),
-                              close_timeout=2, max_queue=None)
+                              close_timeout=2, max_queue=MESSAGES_BUFFERED)
     params = inspect.signature(connect).parameters
     if "proxy" in params:
         kw["proxy"] = None  # a loopback or LAN server: never through an HTTP proxy from the environment
@@ -47,13 +54,16 @@ class RemoteSession(AsyncStreamSession):
     """One case on a stream server. A receiver thread decodes frames and stamps their arrival."""
 
     def __init__(self, url: str, case: Case, *, connect_timeout_s: float = 10.0, ready_timeout_s: float = 120.0,
-                 first_frame_timeout_s: float = 120.0, frame_timeout_s: float = 10.0, max_message_mb: float = 64):
+                 first_frame_timeout_s: float = 120.0, frame_timeout_s: float = 10.0, max_message_mb: float = 16):
         self.url, self.case = url, case
         self.first_frame_timeout_s, self.frame_timeout_s = first_frame_timeout_s, frame_timeout_s
-        self._q: queue.SimpleQueue = queue.SimpleQueue()
+        self._q: queue.Queue = queue.Queue(maxsize=FRAMES_QUEUED)
+        self._max_frames = P.max_frames(case.n_frames)
+        self._max_pixels = P.frame_pixel_limit(case.width, case.height)
         self._error: AdapterError | None = None
         self._end = False
-        self._stats: dict[str, Any] = {}
+        self._stats: dict[str, float] = {}
+        self.notes: list[str] = []  # server figures dropped as implausible
         self._n_received = 0
         self._seq = 0
         self._first_send: float | None = None
@@ -62,6 +72,7 @@ class RemoteSession(AsyncStreamSession):
         self.server_info: dict[str, Any] = {}
         # warm the JPEG decoder now (importing cv2 takes ~0.1 s), not on the first frame's clock
         P.decode_image(P.encode_jpeg(np.zeros((8, 8, 3), np.uint8)))
+        self._max_message_mb = max_message_mb
         self.ws = _connect(url, connect_timeout_s, max_message_mb)
         try:
             self._handshake(ready_timeout_s)
@@ -98,7 +109,24 @@ class RemoteSession(AsyncStreamSession):
     def _fail(self, message: str) -> None:
         if self._error is None:
             self._error = AdapterError(f"stream server {self.url}, case {self.case.id!r}: {message}")
-        self._q.put(_WAKE)
+        self._wake()
+
+    def _wake(self) -> None:
+        try:
+            self._q.put_nowait(_WAKE)
+        except queue.Full:  # a poll returns at once anyway
+            pass
+
+    def _put(self, item: tuple[float, np.ndarray]) -> bool:
+        """Queue a frame for the driver, waiting while the queue is full (back-pressure); False
+        once the session is closed."""
+        while not self._closed:
+            try:
+                self._q.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
 
     def _receive(self) -> None:
         from websockets.exceptions import ConnectionClosed
@@ -107,7 +135,11 @@ class RemoteSession(AsyncStreamSession):
             try:
                 msg = self.ws.recv()
             except ConnectionClosed as e:
-                if not self._end and not self._closed:
+                sent = getattr(e, "sent", None)
+                if sent is not None and sent.code == 1009:  # the library refused an oversized message
+                    self._fail(f"a message exceeded max_message_mb={self._max_message_mb:g} "
+                               f"(after {self._n_received} frame(s))")
+                elif not self._end and not self._closed:
                     self._fail(f"server disconnected after {self._n_received} frame(s) before 'end' ({_closed(e)})")
                 return
             except Exception as e:  # pragma: no cover - unexpected transport failure
@@ -117,19 +149,24 @@ class RemoteSession(AsyncStreamSession):
                 header, payload = P.unpack(msg)
                 kind = header["type"]
                 if kind == "frame":
+                    if self._n_received >= self._max_frames:
+                        self._fail(f"flooding: frame #{self._n_received} refused, a case of {self.case.n_frames} "
+                                   f"frames takes at most {self._max_frames}")
+                        return
                     if header.get("index") != self._n_received:
                         raise P.ProtocolError(f"frame index {header.get('index')!r}, expected {self._n_received}")
-                    frame = P.decode_image(payload, f"frame #{self._n_received}")
+                    frame = P.decode_image(payload, f"frame #{self._n_received}", self._max_pixels)
                     t = time.perf_counter()
                     self._n_received += 1
                     self._last_frame = t
-                    self._q.put((t, frame))
+                    if not self._put((t, frame)):
+                        return
                 elif kind == "end":
-                    self._stats = dict(header.get("stats") or {})
+                    self._stats, self.notes = P.clean_stats(header.get("stats"))
                     if int(header.get("n_frames", self._n_received)) != self._n_received:
                         raise P.ProtocolError(f"'end' says {header.get('n_frames')} frames, {self._n_received} received")
                     self._end = True
-                    self._q.put(_WAKE)
+                    self._wake()
                     return
                 elif kind == "error":
                     detail = header.get("detail") or ""
@@ -199,6 +236,7 @@ class RemoteSession(AsyncStreamSession):
             self._thread.join(timeout=5)
 
     def stats(self) -> dict[str, Any]:
+        """The server's plausible figures (:func:`~lpmbench.streaming.protocol.clean_stats`)."""
         return dict(self._stats)
 
     def _raise_if_failed(self) -> None:
@@ -231,7 +269,7 @@ class RemoteAdapter(Adapter):
 
     Config: ``url`` (ws://host:port), ``connect_timeout_s`` (10), ``ready_timeout_s`` (120: the server
     loads the case), ``first_frame_timeout_s`` (120), ``frame_timeout_s`` (10: inactivity between
-    frames, i.e. a stall), ``max_message_mb`` (64).
+    frames, i.e. a stall), ``max_message_mb`` (16: the largest message accepted from the server).
     """
 
     name = "remote"
@@ -240,7 +278,7 @@ class RemoteAdapter(Adapter):
 
     def __init__(self, url: str = "ws://127.0.0.1:8765", connect_timeout_s: float = 10.0,
                  ready_timeout_s: float = 120.0, first_frame_timeout_s: float = 120.0, frame_timeout_s: float = 10.0,
-                 max_message_mb: float = 64, **config: Any):
+                 max_message_mb: float = 16, **config: Any):
         super().__init__(url=url, connect_timeout_s=connect_timeout_s, ready_timeout_s=ready_timeout_s,
                          first_frame_timeout_s=first_frame_timeout_s, frame_timeout_s=frame_timeout_s,
                          max_message_mb=max_message_mb, **config)
@@ -270,7 +308,9 @@ class RemoteAdapter(Adapter):
 
     def reported_memory(self) -> dict[str, Any]:
         """The server's own figures for the latest case (the client's memory is not the generator's)."""
-        return self._last.stats() if self._last is not None else {}
+        if self._last is None:
+            return {}
+        return {**self._last.stats(), "notes": list(self._last.notes)}
 
     def open_stream(self, case: Case) -> RemoteSession:
         c = self.config
