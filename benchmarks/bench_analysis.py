@@ -3,8 +3,8 @@
     python benchmarks/bench_analysis.py            # 60 s and 10 min videos, 512x512 at 25 fps
     python benchmarks/bench_analysis.py --quick    # 10 s and 40 s videos
 
-Videos (a moving, talking warp of skimage's astronaut photo, with speech-like audio as the case's
-agent track) are rendered once into a temporary folder and reused. Every measurement runs in a
+Videos (a moving, talking warp of skimage's astronaut photo from ``lpmbench.testing.clips``, with
+speech-like audio as the case's agent track) are rendered once into a temporary folder and reused. Every measurement runs in a
 fresh subprocess, so peak RSS (getrusage) is that of the one pass. The "plain loop" baseline is the
 naive per-frame pipeline (HOG detection at full resolution + 68 landmarks + dlib embedding on every
 frame, one process); it runs on the first frames only and is extrapolated, as the output says.
@@ -35,22 +35,20 @@ def _case(video_dir: Path, seconds: float):
 def make_inputs(video_dir: Path, seconds: float) -> Path:
     """Render (once) the clip, its reference image and its agent audio."""
     import cv2
-    import soundfile as sf
 
-    from lpmbench.analysis import synthetic as syn
+    from lpmbench.testing import audio, clips
 
     video_dir.mkdir(parents=True, exist_ok=True)
     ref = video_dir / "reference.png"
     if not ref.exists():
-        cv2.imwrite(str(ref), cv2.cvtColor(syn.reference_image(512), cv2.COLOR_RGB2BGR))
+        cv2.imwrite(str(ref), cv2.cvtColor(clips.face_photo("astronaut_portrait", 512), cv2.COLOR_RGB2BGR))
     wav = video_dir / f"speech_{int(seconds)}s.wav"
     if not wav.exists():
-        sf.write(wav, syn.syllable_audio(seconds), 16000)
+        audio.write_wav(wav, audio.syllable_audio(seconds))
     video = video_dir / f"talking_{int(seconds)}s_512.mp4"
     if not video.exists():
-        tmp = video.with_name("partial_" + video.name)
-        syn.write_clip(tmp, seconds=seconds, fps=REAL_TIME_FPS, size=512, motion=syn.talking_motion(), progress=True)
-        tmp.replace(video)
+        clips.write_video(video, seconds, REAL_TIME_FPS, person="astronaut_portrait", size=512, progress=True,
+                          **clips.talking_tracks())
     return video
 
 
@@ -100,11 +98,11 @@ def child_plain(video: Path, max_frames: int) -> dict:
     import cv2
     import numpy as np
 
-    from lpmbench.analysis.face import load_dlib_face_models
-    from lpmbench.analysis.identity import embed_chips, face_chip
+    from lpmbench.analysis.identity import embed_chips
     from lpmbench.media import iter_frames
+    from lpmbench.vision import face_chip, face_models
 
-    det, sp = load_dlib_face_models()
+    det, sp = face_models()
     embed_chips(face_chip(*_dummy_face())[None])  # load the ResNet outside the timing
     t0 = time.perf_counter()
     n = 0
@@ -128,11 +126,11 @@ def child_plain(video: Path, max_frames: int) -> dict:
 def _dummy_face():
     import numpy as np
 
-    from lpmbench.analysis.face import FaceTracker, reference_landmarks
-    from lpmbench.analysis.synthetic import reference_image
+    from lpmbench.testing.clips import face_photo
+    from lpmbench.vision import reference_face
 
-    img = reference_image(256)
-    box, lm = reference_landmarks(img, FaceTracker())
+    img = face_photo("astronaut_portrait", 256)
+    box, lm = reference_face(img)
     return img, box, lm.astype(np.float32)
 
 

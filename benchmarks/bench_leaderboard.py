@@ -3,7 +3,7 @@
     python benchmarks/bench_leaderboard.py [--runs 100] [--cases 24] [--boot 1000] [--app]
 
 Writes ``--runs`` synthetic runs x ``--cases`` cases (real run folders, see
-lpmbench.leaderboard.synthetic) into a temporary folder, then times:
+lpmbench.testing.runs) into a temporary folder, then times:
 - cold: load_results (parse and validate every run) + build_table (scoring + bootstrap);
 - warm: the same through the app's st.cache_data wrappers keyed by the folder signature
   (what every rerun of the page pays after the first load: a stat() of each run's files);
@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     a = ap.parse_args(argv)
 
     from lpmbench.leaderboard import build_table, folder_signature, load_results
-    from lpmbench.leaderboard.synthetic import make_results
+    from lpmbench.testing.runs import make_results
 
     with tempfile.TemporaryDirectory(prefix="lpmbench-bench-") as tmp:
         t0 = time.perf_counter()

@@ -68,7 +68,7 @@ def empty_state(d: lbdata.ResultsData) -> None:
         "Produce runs with `lpmbench evaluate model=<name> suite=<name>` (they are written to "
         "`./results/<run>/`), or point the app at another folder with `--results DIR` or the "
         "`LPMBENCH_RESULTS` environment variable. A synthetic demo folder (not benchmark results) "
-        "can be written with `python -m lpmbench.leaderboard.synthetic DIR`."
+        "can be written with `python -m lpmbench.testing.runs DIR`."
     )
     if not d.problems.empty:
         st.warning(f"{len(d.problems)} problem(s) were found: see the Runs page.")

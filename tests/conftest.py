@@ -1,8 +1,9 @@
-"""Shared fixtures: real media only (a face photo that scikit-image ships, espeak-ng speech)."""
+"""Shared fixtures: real media only (a face photo that scikit-image ships, espeak-ng speech).
+
+Controlled media for the validity tests come from :mod:`lpmbench.testing`.
+"""
 from __future__ import annotations
 
-import shutil
-import subprocess
 import sys
 from pathlib import Path
 
@@ -14,21 +15,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests' own helper mo
 
 
 def speech(text: str, path: Path, duration: float, *, offset: float = 0.0, voice: str = "en") -> Path:
-    """espeak-ng speech resampled to 16 kHz, placed at ``offset`` s in a ``duration`` s WAV."""
+    """espeak-ng speech resampled to 16 kHz, placed at ``offset`` s in a ``duration`` s WAV, peak 0.8."""
     import soundfile as sf
 
-    from lpmbench.media import load_audio
+    from lpmbench.testing import audio
 
-    if shutil.which("espeak-ng") is None:
+    if not audio.have_espeak():
         pytest.skip("espeak-ng is not installed (apt-get install espeak-ng)")
-    raw = path.with_suffix(".raw.wav")
-    subprocess.run(["espeak-ng", "-v", voice, "-s", "150", "-w", str(raw), text], check=True, capture_output=True)
-    x = load_audio(raw)
-    raw.unlink()
-    out = np.zeros(int(round(duration * 16000)), np.float32)
-    i = int(offset * 16000)
-    x = x[: max(0, len(out) - i)]
-    out[i : i + len(x)] = 0.8 * x / (np.abs(x).max() + 1e-9)
+    out = audio.place(duration, [(offset, audio.espeak(text, voice, speed=150))])  # cut at the end
+    out = 0.8 * out / (np.abs(out).max() + 1e-9)
     sf.write(str(path), out, 16000)
     return path
 
@@ -36,11 +31,12 @@ def speech(text: str, path: Path, duration: float, *, offset: float = 0.0, voice
 def write_suite(root: Path, cases_yaml: str, *, name: str = "tiny") -> Path:
     """A suite folder with the astronaut as the only character; ``cases_yaml`` is the cases list."""
     from PIL import Image
-    from skimage.data import astronaut
+
+    from lpmbench.vision import astronaut_portrait
 
     (root / "characters").mkdir(parents=True, exist_ok=True)
     # head and shoulders: a face large enough in 256 px that landmark noise stays small
-    Image.fromarray(astronaut()[0:300, 70:370]).resize((256, 256)).save(root / "characters" / "astronaut.png")
+    Image.fromarray(astronaut_portrait(256)).save(root / "characters" / "astronaut.png")
     (root / "suite.yaml").write_text(
         f"name: {name}\nversion: 1\ndescription: test suite\n"
         "characters:\n  astronaut:\n    style: photoreal\n    references: [characters/astronaut.png]\n"

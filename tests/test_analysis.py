@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib.util
 import shutil
-import subprocess
 from pathlib import Path
 
 import cv2
@@ -14,26 +13,26 @@ import pytest
 from lpmbench import media
 from lpmbench.analysis import ANALYZER_VERSION, AnalysisConfig, Analyzer, Extractor, Unavailable
 from lpmbench.analysis import analyzer as analyzer_mod
-from lpmbench.analysis import synthetic as syn
 from lpmbench.case import AUDIO_RATE, Case, Character
 from lpmbench.features import STATE_IDLE, STATE_LISTEN, STATE_SPEAK, FeatureUnavailable
 from lpmbench.media import MediaError
 from lpmbench.registry import EXTRACTORS, Registry
+from lpmbench.testing import audio, clips
 
 FPS, SIZE = 25, 384  # at 256 px the IOD is ~45 px and 0.5 px landmark noise is ~1.5 deg of pitch
-# Three phases of 1 s: neutral | mouth open (lower lip 9 px down) | mouth closed, head rolled +12 deg
+# Three phases of 1 s: neutral | mouth open (jaw 0.2 IOD down) | mouth closed, head (and frame) rolled +12 deg
 PHASE = 1.0
 SECONDS = 3 * PHASE
 
 
-def _motion() -> syn.Motion:
+def _motion() -> dict:
     # ease in/out over 0.2 s so the tracker sees continuous motion
     def ramp(t, start):
-        return float(np.clip((t - start) / 0.2, 0.0, 1.0))
+        return np.clip((t - start) / 0.2, 0.0, 1.0)
 
-    return syn.Motion(
-        mouth_px=lambda t: 9.0 * ramp(t, PHASE) * (1.0 - ramp(t, 2 * PHASE)),
-        roll_deg=lambda t: 12.0 * ramp(t, 2 * PHASE),
+    return dict(
+        mouth=lambda t: 0.2 * ramp(t, PHASE) * (1.0 - ramp(t, 2 * PHASE)),
+        body_roll=lambda t: 12.0 * ramp(t, 2 * PHASE),
     )
 
 
@@ -61,8 +60,8 @@ def analyzer():
 
 @pytest.fixture(scope="module")
 def face_run(work, analyzer):
-    ref = _save_png(work / "ref.png", syn.reference_image(SIZE))
-    video = syn.write_clip(work / "face.mp4", seconds=SECONDS, fps=FPS, size=SIZE, motion=_motion())
+    ref = _save_png(work / "ref.png", clips.face_photo("astronaut_portrait", SIZE))
+    video = clips.write_video(work / "face.mp4", SECONDS, FPS, person="astronaut_portrait", size=SIZE, **_motion())
     case = _case(work, [ref], SECONDS)
     cached = Analyzer(AnalysisConfig(embed_workers=1), cache_dir=work / "cache")
     cached._core, cached._extractors = analyzer._core, analyzer._extractors  # share loaded models
@@ -105,8 +104,9 @@ def test_pose_sign_and_jaw_is_not_a_nod(face_run):
 
 
 def test_identity_embeddings(face_run, work):
-    from lpmbench.analysis.identity import embed_chips, face_chip
     from lpmbench.analysis.face import FaceTracker, reference_landmarks
+    from lpmbench.analysis.identity import embed_chips
+    from lpmbench.vision import face_chip
 
     _, _, f = face_run
     e, ref = f["embeddings"], f["ref_embedding"]
@@ -184,11 +184,11 @@ def test_track_drops_at_a_cut_and_comes_back(work, analyzer):
     # 0.8 s face | 0.8 s textured wall (no face) | 0.8 s face: no landmarks may survive the cut
     rng = np.random.default_rng(3)
     wall = cv2.GaussianBlur(rng.integers(60, 200, (SIZE, SIZE, 3), dtype=np.uint8), (0, 0), 4)
-    motion = syn.talking_motion(seed=1)
     with media.VideoWriter(work / "cut.mp4", FPS, SIZE, SIZE) as w:
-        for i in range(60):
-            w.write(wall if 20 <= i < 40 else syn.render_frame(i / FPS, SIZE, motion))
-    case = _case(work, [_save_png(work / "ref_cut.png", syn.reference_image(SIZE))], 2.4)
+        faces = clips.frames(60, FPS, person="astronaut_portrait", size=SIZE, **clips.talking_tracks(seed=1))
+        for i, face in enumerate(faces):
+            w.write(wall if 20 <= i < 40 else face)
+    case = _case(work, [_save_png(work / "ref_cut.png", clips.face_photo("astronaut_portrait", SIZE))], 2.4)
     f = analyzer.run(work / "cut.mp4", case)
     present = f["face_present"]
     assert not present[20:40].any()
@@ -212,7 +212,7 @@ def _noise_clip(path: Path, seconds: float, fps: float, size: int = 64) -> Path:
 
 
 def test_broken_videos_raise_media_error(work, analyzer):
-    case = _case(work, [_save_png(work / "ref_b.png", syn.reference_image(64))], 1.0)
+    case = _case(work, [_save_png(work / "ref_b.png", clips.face_photo("astronaut_portrait", 64))], 1.0)
     empty = work / "empty.mp4"
     empty.write_bytes(b"")
     junk = work / "junk.mp4"
@@ -228,7 +228,7 @@ def test_broken_videos_raise_media_error(work, analyzer):
 def test_fps_and_length_mismatch(work, analyzer):
     from lpmbench.analysis import VideoMismatchError
 
-    case = _case(work, [_save_png(work / "ref_m.png", syn.reference_image(64))], 1.0)
+    case = _case(work, [_save_png(work / "ref_m.png", clips.face_photo("astronaut_portrait", 64))], 1.0)
     with pytest.raises(VideoMismatchError, match=r"is 30 fps, case asks 25 fps"):
         analyzer.run(_noise_clip(work / "fps30.mp4", 1.0, 30), case)
     with pytest.raises(VideoMismatchError, match=r"has 25 frames, case asks 50"):
@@ -236,11 +236,10 @@ def test_fps_and_length_mismatch(work, analyzer):
 
 
 # -- no face, speech audio, state timeline --------------------------------------------------------
-def _espeak(path: Path, text: str) -> np.ndarray:
-    if shutil.which("espeak-ng") is None:
+def _espeak(text: str) -> np.ndarray:
+    if not audio.have_espeak():
         pytest.skip("espeak-ng is not installed")
-    subprocess.run(["espeak-ng", "-w", str(path), text], check=True, capture_output=True)
-    return media.load_audio(path)
+    return audio.espeak(text)
 
 
 @pytest.fixture(scope="module")
@@ -249,8 +248,8 @@ def dialog_run(work, analyzer):
 
     seconds = 5.0
     n = int(seconds * AUDIO_RATE)
-    partner_words = _espeak(work / "p.wav", "could you tell me the way")[: int(1.6 * AUDIO_RATE)]
-    agent_words = _espeak(work / "a.wav", "yes of course, follow me")[: int(1.6 * AUDIO_RATE)]
+    partner_words = _espeak("could you tell me the way")[: int(1.6 * AUDIO_RATE)]
+    agent_words = _espeak("yes of course, follow me")[: int(1.6 * AUDIO_RATE)]
     partner, agent = np.zeros(n, np.float32), np.zeros(n, np.float32)
     partner[int(0.3 * AUDIO_RATE):][: len(partner_words)] = partner_words  # partner speaks 0.3-1.9 s
     agent[int(2.8 * AUDIO_RATE):][: len(agent_words)] = agent_words  # agent answers 2.8-4.4 s
@@ -339,7 +338,7 @@ def test_extractor_hook(work, monkeypatch):
         reg.register(cls.name, cls)
     monkeypatch.setattr(analyzer_mod, "EXTRACTORS", reg)
     cfg = AnalysisConfig(extractors=["t_luma", "t_broken", "t_noweights", "t_none"], embed_workers=1)
-    case = _case(work, [_save_png(work / "ref_h.png", syn.reference_image(64))], 1.0)
+    case = _case(work, [_save_png(work / "ref_h.png", clips.face_photo("astronaut_portrait", 64))], 1.0)
     clip = _noise_clip(work / "hook.mp4", 1.0, FPS)
     with Analyzer(cfg) as an:
         f = an.run(clip, case)

@@ -2,26 +2,27 @@
 (procedural warp: lips follow the audio, prompted nods and looks register as head rotations on a
 PnP pose estimate, streaming, deterministic, never fails for lack of a face).
 
-Media are made here: the astronaut photo (scikit-image, NASA, public domain) cropped to head and
-shoulders, the cat photo for a non-humanoid reference, and speech from espeak-ng (or, where it is
-not installed, a synthetic syllable-rhythm signal). Face measurements use dlib's 68 landmarks.
+Media are made here: the astronaut portrait (scikit-image, NASA, public domain), the cat photo for
+a non-humanoid reference, and speech from espeak-ng (or, where it is not installed, a synthetic
+syllable-rhythm signal). Face measurements use dlib's 68 landmarks.
 """
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
-import shutil
-import subprocess
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from lpmbench import vision
 from lpmbench.adapters.base import AudioChunk, iter_chunks
-from lpmbench.adapters.baselines import StaticAdapter, fit_to_frame
+from lpmbench.adapters.baselines import StaticAdapter
 from lpmbench.adapters.puppet import PuppetAdapter, PuppetDriver
+from lpmbench.analysis.face import MODEL_3D, RIGID
 from lpmbench.case import AUDIO_RATE, Case, Character, PromptEvent
 from lpmbench.media import iter_frames, load_audio, load_image, probe
+from lpmbench.testing import audio as test_audio
+from lpmbench.vision import fit_to_frame
 
 SIZE, FPS = 256, 25.0
 SPEECH = ("Hello there. I am an astronaut, and today we are going to talk about the space shuttle, "
@@ -36,30 +37,13 @@ def _write_png(path: Path, rgb: np.ndarray) -> Path:
     return path
 
 
-def _synthetic_speech(seconds: float, seed: int = 1) -> np.ndarray:
-    """Voiced 'syllables' (a 140 Hz harmonic tone, 120-250 ms each) separated by short pauses."""
-    rng = np.random.default_rng(seed)
-    n = int(seconds * AUDIO_RATE)
-    t = np.arange(n) / AUDIO_RATE
-    carrier = sum(np.sin(2 * np.pi * 140 * h * t) / h for h in range(1, 8)).astype(np.float32)
-    env = np.zeros(n, np.float32)
-    pos = int(0.2 * AUDIO_RATE)
-    while pos < n:
-        d = int(rng.uniform(0.12, 0.25) * AUDIO_RATE)
-        env[pos : pos + d] = np.sin(np.linspace(0, np.pi, len(env[pos : pos + d]))) * rng.uniform(0.3, 1.0)
-        pos += d + int(rng.uniform(0.05, 0.35) * AUDIO_RATE)
-    return 0.2 * carrier * env
-
-
 def _speech_wav(path: Path, seconds: float) -> Path:
     import soundfile as sf
 
-    if shutil.which("espeak-ng"):
-        raw = path.with_name("espeak_raw.wav")
-        subprocess.run(["espeak-ng", "-s", "150", "-w", str(raw), SPEECH], check=True, capture_output=True)
-        audio = load_audio(raw, duration=seconds)
+    if test_audio.have_espeak():
+        audio = test_audio.place(seconds, [(0.0, test_audio.espeak(SPEECH, speed=150))])
     else:
-        audio = _synthetic_speech(seconds)
+        audio = test_audio.voiced_syllables(seconds)
     sf.write(path, audio, AUDIO_RATE)
     return path
 
@@ -70,8 +54,8 @@ def media(tmp_path_factory):
 
     d = tmp_path_factory.mktemp("baselines")
     return {
-        # head and shoulders, so the face is a fair size at 256 px (IOD ~37 px)
-        "astronaut": _write_png(d / "astronaut.png", np.ascontiguousarray(data.astronaut()[0:300, 70:370])),
+        # head and shoulders, so the face is a fair size at 256 px (IOD ~44 px)
+        "astronaut": _write_png(d / "astronaut.png", vision.astronaut_portrait(256)),
         "cat": _write_png(d / "cat.png", data.chelsea()),
         "speech": _speech_wav(d / "speech.wav", 6.0),
         "dir": d,
@@ -100,10 +84,7 @@ def stream(adapter, case, chunk_s=0.04):
 # -- measuring faces: dlib landmarks, mouth opening, a PnP head pose -------------------------------
 @pytest.fixture(scope="module")
 def dlib_models():
-    import dlib
-
-    models = Path(list(importlib.util.find_spec("face_recognition_models").submodule_search_locations)[0]) / "models"
-    return dlib.get_frontal_face_detector(), dlib.shape_predictor(str(models / "shape_predictor_68_face_landmarks.dat"))
+    return vision.face_models()
 
 
 def landmarks(frames, dlib_models, upscale: int = 2) -> np.ndarray:
@@ -134,15 +115,9 @@ def mouth_opening(L: np.ndarray) -> np.ndarray:
     return gap / iod
 
 
-# Generic 3D face (mm; x right, y down, z away from the camera) for the rigid landmarks.
-RIGID = [27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 39, 42, 45]
-MODEL_3D = np.array([
-    [0, -36, 17], [0, -26, 11], [0, -15, 5], [0, -4, 0], [-14, 5, 13], [-7, 7, 8], [0, 8, 7], [7, 7, 8],
-    [14, 5, 13], [-43, -38, 27], [-13, -36, 22], [13, -36, 22], [43, -38, 27]], np.float64)
-
-
 def head_pose(L: np.ndarray, width: int, height: int) -> np.ndarray:
-    """(T, 2) yaw, pitch in degrees from cv2.solvePnP: yaw > 0 nose toward image right, pitch > 0 nose up."""
+    """(T, 2) yaw, pitch in degrees from cv2.solvePnP of the rigid landmarks on the analysis pass's
+    generic 3D face: yaw > 0 nose toward image right, pitch > 0 nose up."""
     import cv2
 
     cam = np.array([[width, 0, width / 2], [0, width, height / 2], [0, 0, 1]], np.float64)

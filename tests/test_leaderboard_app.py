@@ -8,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 
 from lpmbench.leaderboard import launch, streamlit_command
 from lpmbench.leaderboard.preference import VoteStore
-from lpmbench.leaderboard.synthetic import make_results
+from lpmbench.testing.runs import make_results
 
 APP = Path(__file__).resolve().parents[1] / "leaderboard_app" / "app.py"
 PAGES = ["views/leaderboard.py", "views/case.py", "views/compare.py", "views/preference.py", "views/runs.py"]

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from lpmbench.leaderboard import streamlit_command
-from lpmbench.leaderboard.synthetic import make_results
+from lpmbench.testing.runs import make_results
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 

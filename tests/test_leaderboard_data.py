@@ -11,7 +11,7 @@ from lpmbench.leaderboard import preference as pref
 from lpmbench.leaderboard.data import (
     case_metrics, default_results_dir, folder_signature, latency_samples, load_results, load_suite_soft,
 )
-from lpmbench.leaderboard.synthetic import make_results
+from lpmbench.testing.runs import make_results
 from lpmbench.leaderboard.tables import Filters, build_table, display_table
 from lpmbench.results import CaseRecord, RunWriter
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import av_media as A
-import media_factory as MF
 from lpmbench.metrics import conversation as CV
+from lpmbench.testing import audio as A
+from lpmbench.testing import clips as MF
+from lpmbench.testing.scoring import analyse, scores
 
 pytestmark = pytest.mark.skipif(not A.have_espeak(), reason="espeak-ng is not installed")
 
@@ -47,14 +48,14 @@ def listeners(partner):
     tracks = {
         "still": {},
         "leak": {"mouth": 0.25 * A.mouth_drive(env)},
-        "nods": {"pitch": A.nod_track(NL, list(NOD_CENTRES_S), NOD_DEG)},
+        "nods": {"pitch": MF.nod_track(NL, list(NOD_CENTRES_S), NOD_DEG)},
         "react": {"roll": listener_roll(partner)},
     }
     out = {}
     for name, tr in tracks.items():
-        clip = MF.make_clip(A.media_dir(), f"cv_{name}", duration=LISTEN_S, partner_audio=partner, **tr)
-        f = A.analyse(clip.video, clip.case)
-        values, unavailable, series = A.scores(CV.METRICS, f, clip.case)
+        clip = MF.make_clip(MF.media_dir(), f"cv_{name}", duration=LISTEN_S, partner_audio=partner, **tr)
+        f = analyse(clip.video, clip.case, embed_hz=0.5)
+        values, unavailable, series = scores(CV.METRICS, f, clip.case)
         out[name] = (clip, f, values, unavailable, series)
     return out
 
@@ -110,9 +111,9 @@ def turn_taking():
     t = np.arange(int(duration * A.FPS)) / A.FPS
     out = {}
     for name, change in (("cut", (t >= 2.5).astype(float)), ("smooth", np.clip(t - 3.0, 0, 1))):
-        clip = A.lip_synced_clip(agent, f"cv_turn_{name}", partner_audio=partner, mouth=0.12 * change,
+        clip = MF.lip_synced_clip(agent, f"cv_turn_{name}", partner_audio=partner, mouth=0.12 * change,
                                  smile=0.12 * change, brow=0.1 * change)
-        out[name] = A.scores(CV.METRICS, A.analyse(clip.video, clip.case), clip.case)
+        out[name] = scores(CV.METRICS, analyse(clip.video, clip.case, embed_hz=0.5), clip.case)
     return out
 
 
@@ -127,8 +128,8 @@ def test_delayed_mouth_onset_shows_in_turn_onset():
     onset = {}
     for delay in (0, 5):
         # delay 0 is the lip-sync tests' reference clip (rendered and analysed once per process)
-        clip = A.lip_synced_clip(agent, "av_sync" if delay == 0 else f"cv_onset{delay}", delay_frames=delay)
-        values, unavailable, _ = A.scores(CV.METRICS, A.analyse(clip.video, clip.case), clip.case)
+        clip = MF.lip_synced_clip(agent, "av_sync" if delay == 0 else f"cv_onset{delay}", delay_frames=delay)
+        values, unavailable, _ = scores(CV.METRICS, analyse(clip.video, clip.case, embed_hz=0.5), clip.case)
         assert "conversation.turn_onset_s" in values, unavailable
         onset[delay] = values["conversation.turn_onset_s"]
     assert abs(onset[0]) <= 2 / A.FPS, onset
@@ -150,7 +151,7 @@ def test_turn_windows_bridge_idle_gaps_and_ignore_same_state_turns():
 def test_nod_detector_counts_nods_not_tilts_or_noise():
     n = 250  # 10 s
     rng = np.random.default_rng(0)
-    pitch = A.nod_track(n, [2.0, 4.0], 8.0)  # two nods
+    pitch = MF.nod_track(n, [2.0, 4.0], 8.0)  # two nods
     pitch += np.clip((np.arange(n) / A.FPS - 6.0) / 0.5, 0, 1) * 8.0  # a lasting 8-degree tilt at 6 s
     pitch += rng.normal(0, 0.8, n)  # landmark-pose noise
     events = CV.nod_events(pitch, A.FPS)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import media_factory as mf
 from lpmbench.metrics import expressiveness as exm
+from lpmbench.testing import clips as mf
+from lpmbench.testing.scoring import analyse, score
 
 LEVELS = (1, 2, 3)
 BLINK_FRAMES = (12, 38, 64, 88)
@@ -23,14 +24,14 @@ def motion_tracks(k: int) -> dict:
 
 @pytest.fixture(scope="module")
 def scored(tmp_path_factory):
-    d = mf.shared_dir(tmp_path_factory)
+    d = mf.media_dir()
     clips = {"static": mf.static_clip(d)}
     for k in LEVELS:
         clips[f"level{k}"] = mf.make_clip(d, f"motion{k}", duration=2.4, fps=12.5, **motion_tracks(k))
     clips["blinks"] = mf.make_clip(d, "blinks", duration=4.0, fps=25, blink=mf.blink_track(100, BLINK_FRAMES, 5))
     out = {}
     for k, c in clips.items():
-        out[k] = mf.run_metrics(exm.METRICS, mf.analyse(c, d / "cache"), c.case)
+        out[k] = score(exm.METRICS, analyse(c.video, c.case), c.case)
         print(k, {n: round(v, 4) for n, v in out[k].values.items()}, out[k].unavailable)
     return out
 

@@ -1,6 +1,6 @@
 """Validity of the identity metrics on controlled clips through the real analysis pass.
 
-Each clip is a real photo (tests/media_factory.py) with one controlled change: a switch to another
+Each clip is a real photo (lpmbench/testing/clips.py) with one controlled change: a switch to another
 person midway, a gradual cross-fade to them, a growing colour cast, the face hidden at the end.
 """
 from __future__ import annotations
@@ -8,13 +8,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import media_factory as mf
 from lpmbench.metrics import identity as idm
+from lpmbench.testing import clips as mf
+from lpmbench.testing.scoring import analyse, score
 
 
 @pytest.fixture(scope="module")
 def scored(tmp_path_factory):
-    d = mf.shared_dir(tmp_path_factory)
+    d = mf.media_dir()
     clips = {
         "static": mf.static_clip(d),
         "switch": mf.make_clip(d, "id_switch", duration=6.0, fps=5, identity=lambda t: (t >= 3.0).astype(float)),
@@ -24,7 +25,7 @@ def scored(tmp_path_factory):
     }
     out = {}
     for k, c in clips.items():
-        out[k] = mf.run_metrics(idm.METRICS, mf.analyse(c, d / "cache"), c.case)
+        out[k] = score(idm.METRICS, analyse(c.video, c.case), c.case)
         print(k, {n: round(v, 4) for n, v in out[k].values.items()}, out[k].unavailable)
     return out
 

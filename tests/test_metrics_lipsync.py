@@ -11,10 +11,11 @@ import dataclasses
 import numpy as np
 import pytest
 
-import av_media as A
-import media_factory as MF
 from lpmbench.features import Features
 from lpmbench.metrics import lipsync as LS
+from lpmbench.testing import audio as A
+from lpmbench.testing import clips as MF
+from lpmbench.testing.scoring import analyse, scores
 
 pytestmark = pytest.mark.skipif(not A.have_espeak(), reason="espeak-ng is not installed")
 
@@ -33,21 +34,21 @@ def agent() -> np.ndarray:
 @pytest.fixture(scope="module")
 def synced(agent):
     """(clip, features) of the video whose mouth follows the agent envelope, scored in sync."""
-    clip = A.lip_synced_clip(agent, amp=MOUTH_AMP)
-    return clip, A.analyse(clip.video, clip.case)
+    clip = MF.lip_synced_clip(agent, amp=MOUTH_AMP)
+    return clip, analyse(clip.video, clip.case, embed_hz=0.5)
 
 
 def shifted_scores(synced, agent, k: int) -> dict[str, float]:
     clip, _ = synced
-    case = A.with_audio(clip.case, A.media_dir(), f"ls_shift{k:+d}", agent=A.advance_audio(agent, k))
-    values, unavailable, _ = A.scores(LS.METRICS, A.analyse(clip.video, case), case)
+    case = MF.with_audio(clip.case, MF.media_dir(), f"ls_shift{k:+d}", agent=A.advance_audio(agent, k))
+    values, unavailable, _ = scores(LS.METRICS, analyse(clip.video, case, embed_hz=0.5), case)
     assert "lipsync.av_offset_frames" in values, unavailable
     return values
 
 
 def test_in_sync_video_is_recognised(synced):
     clip, f = synced
-    values, unavailable, series = A.scores(LS.METRICS, f, clip.case)
+    values, unavailable, series = scores(LS.METRICS, f, clip.case)
     assert not unavailable, unavailable
     assert values["lipsync.av_offset_frames"] == 0
     assert values["lipsync.av_corr"] > 0.6
@@ -82,9 +83,9 @@ def shuffle_blocks(audio: np.ndarray, block_s: float, seed: int) -> np.ndarray:
 
 def test_in_sync_is_more_confident_than_shuffled_audio(synced, agent):
     clip, f = synced
-    sync_vals, _, _ = A.scores(LS.METRICS, f, clip.case)
-    case = A.with_audio(clip.case, A.media_dir(), "ls_shuffled", agent=shuffle_blocks(agent, 0.2, seed=3))
-    shuf_vals, unavailable, _ = A.scores(LS.METRICS, A.analyse(clip.video, case), case)
+    sync_vals, _, _ = scores(LS.METRICS, f, clip.case)
+    case = MF.with_audio(clip.case, MF.media_dir(), "ls_shuffled", agent=shuffle_blocks(agent, 0.2, seed=3))
+    shuf_vals, unavailable, _ = scores(LS.METRICS, analyse(clip.video, case, embed_hz=0.5), case)
     assert "lipsync.av_confidence" in shuf_vals, unavailable
     assert sync_vals["lipsync.av_confidence"] > shuf_vals["lipsync.av_confidence"] + 0.3, (sync_vals, shuf_vals)
     assert sync_vals["lipsync.av_corr"] > shuf_vals["lipsync.av_corr"] + 0.5
@@ -92,12 +93,12 @@ def test_in_sync_is_more_confident_than_shuffled_audio(synced, agent):
 
 def test_mouth_moving_in_silence_raises_silent_lip_motion(synced, agent):
     clip, f = synced
-    quiet, _, _ = A.scores(LS.METRICS, f, clip.case)
+    quiet, _, _ = scores(LS.METRICS, f, clip.case)
     vad = np.asarray(f.get("agent_vad"), bool)
     silences = [(a / A.FPS, b / A.FPS) for a, b in LS.runs(~vad)]
     babble = MF.speech_mouth(amp=MOUTH_AMP, rate_hz=4.0, seed=1, spans=silences)(np.arange(N) / A.FPS)
-    busy_clip = A.lip_synced_clip(agent, "ls_babble", amp=MOUTH_AMP, mouth=babble)
-    busy, unavailable, _ = A.scores(LS.METRICS, A.analyse(busy_clip.video, busy_clip.case), busy_clip.case)
+    busy_clip = MF.lip_synced_clip(agent, "ls_babble", amp=MOUTH_AMP, mouth=babble)
+    busy, unavailable, _ = scores(LS.METRICS, analyse(busy_clip.video, busy_clip.case, embed_hz=0.5), busy_clip.case)
     assert "lipsync.silent_lip_motion" in busy, unavailable
     assert quiet["lipsync.silent_lip_motion"] < 0.15, quiet
     assert busy["lipsync.silent_lip_motion"] > 0.4, busy
@@ -109,7 +110,7 @@ def test_no_agent_speech_is_unavailable_not_zero(synced):
     # the same analysed video with the agent track silenced: nothing to lip-sync to
     silent = Features({**f.values, "has_agent_audio": False, "agent_vad": np.zeros(f.n_frames, bool),
                        "agent_env": np.zeros(f.n_frames, np.float32)}, f.unavailable, f.backends, f.meta)
-    values, unavailable, series = A.scores(LS.METRICS, silent, dataclasses.replace(clip.case, agent_audio=None))
+    values, unavailable, series = scores(LS.METRICS, silent, dataclasses.replace(clip.case, agent_audio=None))
     assert not values
     assert set(unavailable) == {s.name for m in LS.METRICS for s in m.specs}
     assert "no agent audio" in unavailable["lipsync.av_offset_frames"]

@@ -5,13 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import media_factory as mf
 from lpmbench.metrics import quality as qm
+from lpmbench.testing import clips as mf
+from lpmbench.testing.scoring import analyse, score
 
 
 @pytest.fixture(scope="module")
 def scored(tmp_path_factory):
-    d = mf.shared_dir(tmp_path_factory)
+    d = mf.media_dir()
     clips = {
         "static": mf.static_clip(d),
         "jitter": mf.make_clip(d, "q_jitter", duration=1.2, fps=25, jitter=0.02),
@@ -20,7 +21,7 @@ def scored(tmp_path_factory):
     }
     out = {}
     for k, c in clips.items():
-        out[k] = mf.run_metrics(qm.METRICS, mf.analyse(c, d / "cache"), c.case)
+        out[k] = score(qm.METRICS, analyse(c.video, c.case), c.case)
         print(k, {n: round(v, 4) for n, v in out[k].values.items()}, out[k].unavailable)
     return out
 

@@ -12,9 +12,10 @@ import dataclasses
 import numpy as np
 import pytest
 
-import media_factory as mf
 from lpmbench.case import ACTIONS, PromptEvent
 from lpmbench.metrics import text_control as tcm
+from lpmbench.testing import clips as mf
+from lpmbench.testing.scoring import analyse, score
 
 SPAN_S, GAP_S, LEAD_S = 1.6, 0.6, 1.0
 
@@ -40,7 +41,7 @@ def confusion(features, clip, spans, acts) -> tuple[int, int, int, int, list]:
     rows = []
     for a in ACTIONS:
         case = dataclasses.replace(clip.case, prompts=tuple(PromptEvent(s, e, a) for s, e in spans))
-        out = mf.run_metrics(tcm.METRICS, features, case)
+        out = score(tcm.METRICS, features, case)
         for (s, e), d in zip(spans, out.details["text_control.adherence"]["prompts"]):
             truth = any(x == a and xs == s for x, xs, _ in acts)
             tp += truth and d["detected"]
@@ -62,9 +63,9 @@ def check(tp, fp, fn, tn, rows, label):
 
 @pytest.fixture(scope="module")
 def default_set(tmp_path_factory):
-    d = mf.shared_dir(tmp_path_factory)
+    d = mf.media_dir()
     clip, spans, acts = performed_clip(d, ACTIONS, fps=10)
-    return clip, spans, acts, mf.analyse(clip, d / "cache")
+    return clip, spans, acts, analyse(clip.video, clip.case)
 
 
 def test_every_action_detected_in_span_only(default_set):
@@ -76,28 +77,28 @@ def test_every_action_detected_in_span_only(default_set):
 
 def test_adherence_on_the_case_prompts(default_set):
     clip, spans, acts, feats = default_set
-    out = mf.run_metrics(tcm.METRICS, feats, clip.case)
+    out = score(tcm.METRICS, feats, clip.case)
     assert out.values["text_control.adherence"] == 1.0, out.details
     assert [p["action"] for p in out.details["text_control.adherence"]["prompts"]] == list(ACTIONS)
     # the same prompts shifted onto the neighbouring span (where another action, or none, happens)
     shifted = tuple(PromptEvent(spans[i + 1][0], spans[i + 1][1], a) for i, a in enumerate(ACTIONS))
-    out2 = mf.run_metrics(tcm.METRICS, feats, dataclasses.replace(clip.case, prompts=shifted))
+    out2 = score(tcm.METRICS, feats, dataclasses.replace(clip.case, prompts=shifted))
     assert out2.values["text_control.adherence"] <= 0.15, out2.details
 
 
 def test_no_vocabulary_prompt_is_unavailable(default_set):
     clip, spans, acts, feats = default_set
     case = dataclasses.replace(clip.case, prompts=(PromptEvent(1.0, 2.0, None, "a warm smile"),))
-    out = mf.run_metrics(tcm.METRICS, feats, case)
+    out = score(tcm.METRICS, feats, case)
     assert "text_control.adherence" in out.unavailable
 
 
 @pytest.mark.slow
 def test_precision_recall_other_order_25fps(tmp_path_factory):
-    d = mf.shared_dir(tmp_path_factory)
+    d = mf.media_dir()
     order = ("close_eyes", "look_right", "smile", "shake_head", "raise_eyebrows", "nod", "look_left")
     clip, spans, acts = performed_clip(d, order, fps=25, seed=3)
-    check(*confusion(mf.analyse(clip, d / "cache"), clip, spans, acts), "7 actions, other order, 25 fps")
+    check(*confusion(analyse(clip.video, clip.case), clip, spans, acts), "7 actions, other order, 25 fps")
 
 
 def test_nod_excursion_must_return():

@@ -466,12 +466,14 @@ def _analysis_case(tmp_path, seconds):
     import soundfile as sf
     from PIL import Image
 
-    from lpmbench.analysis import synthetic
+    from lpmbench.testing import audio as test_audio
+    from lpmbench.testing import clips
 
-    audio = synthetic.syllable_audio(seconds)
-    video = synthetic.write_clip(tmp_path / "clip.mp4", seconds=seconds, fps=FPS, size=SIZE, audio=audio)
+    audio = test_audio.syllable_audio(seconds)
+    video = clips.write_video(tmp_path / "clip.mp4", seconds, FPS, person="astronaut_portrait", size=SIZE, audio=audio,
+                              **clips.talking_tracks())
     sf.write(tmp_path / "agent.wav", audio, 16000)
-    Image.fromarray(synthetic.reference_image(SIZE)).save(tmp_path / "ref.png")
+    Image.fromarray(clips.face_photo("astronaut_portrait", SIZE)).save(tmp_path / "ref.png")
     char = Character("astronaut", "photoreal", (tmp_path / "ref.png",))
     case = Case(id="e2e", mode="speak", character=char, duration=seconds, fps=FPS, width=SIZE, height=SIZE,
                 agent_audio=tmp_path / "agent.wav",

@@ -1,4 +1,5 @@
-"""Face tracking (dlib HOG + 68-point shape predictor) and landmark geometry.
+"""Face tracking and landmark geometry, on the dlib models, face detection and 68-point landmark
+fitting of :mod:`lpmbench.vision`.
 
 Tracking: the HOG detector runs every ``detect_every`` frames on a downscaled grey frame (and on
 every frame while no face is tracked); in between, the 68 landmarks of a frame are predicted from a
@@ -12,12 +13,13 @@ roll > 0 when the head tilts counter-clockwise in the image.
 """
 from __future__ import annotations
 
-import importlib.util
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
+
+from .. import vision
+# dlib_models_dir: analyzer.py names the landmark weights with it
+from ..vision import HOG_MIN_FACE_PX, dlib_models_dir, landmark_box  # noqa: F401
 
 # iBUG-68 indices
 RIGHT_EYE = slice(36, 42)  # subject's right eye, image left
@@ -48,28 +50,6 @@ MODEL_3D = np.array(
     ],
     dtype=np.float64,
 )
-
-
-def dlib_models_dir() -> Path:
-    """Folder of the dlib model files shipped by the face_recognition_models package.
-
-    (Importing face_recognition_models itself fails on current setuptools: find it instead.)
-    """
-    spec = importlib.util.find_spec("face_recognition_models")
-    if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError("package face_recognition_models is not installed (pip install face_recognition_models)")
-    return Path(list(spec.submodule_search_locations)[0]) / "models"
-
-
-@lru_cache(maxsize=1)
-def load_dlib_face_models():
-    """(HOG detector, 68-point shape predictor), loaded once per process."""
-    import dlib
-
-    path = dlib_models_dir() / "shape_predictor_68_face_landmarks.dat"
-    if not path.is_file():
-        raise RuntimeError(f"dlib 68-point landmark model not found at {path}")
-    return dlib.get_frontal_face_detector(), dlib.shape_predictor(str(path))
 
 
 # -- geometry on one (68, 2) landmark array -----------------------------------------------------
@@ -167,7 +147,6 @@ def relative_euler(r: np.ndarray, r_ref: np.ndarray) -> np.ndarray:
     return -np.degrees(np.array([a, b, c]))
 
 
-MIN_FACE_PX = 128  # faces narrower than this are upscaled before landmarking
 ROI_FACE_PX = 110  # face width in the re-detection window around a track (HOG needs >= 80)
 
 # -- tracking ------------------------------------------------------------------------------------
@@ -191,10 +170,6 @@ def _iou(a: np.ndarray, b: np.ndarray) -> float:
     return float(inter / ua) if ua > 0 else 0.0
 
 
-def _bbox(lm: np.ndarray) -> np.ndarray:
-    return np.array([lm[:, 0].min(), lm[:, 1].min(), lm[:, 0].max(), lm[:, 1].max()], dtype=np.float64)
-
-
 PATCH_PX = 24  # side of the normalised grey patch compared between consecutive tracked frames
 PATCH_MIN_NCC = 0.5  # below this correlation with the previous frame's patch the track is checked
 
@@ -204,7 +179,7 @@ def _patch(gray: np.ndarray, lm: np.ndarray) -> np.ndarray | None:
     import cv2
 
     h, w = gray.shape[:2]
-    x0, y0, x1, y1 = _bbox(lm)
+    x0, y0, x1, y1 = landmark_box(lm)
     x0, y0, x1, y1 = int(max(0, x0)), int(max(0, y0)), int(min(w, x1 + 1)), int(min(h, y1 + 1))
     if x1 - x0 < 4 or y1 - y0 < 4:
         return None
@@ -224,10 +199,7 @@ class FaceTracker:
 
     def __init__(self, detect_every: int = 8, detect_max_side: int = 320, upsample: int = 0,
                  min_score: float = -0.2, min_iou: float = 0.5):
-        import dlib
-
-        self._dlib = dlib
-        self.detector, self.predictor = load_dlib_face_models()
+        vision.face_models()  # load (once per process) before the first frame
         self.detect_every = max(1, int(detect_every))
         self.max_side = int(detect_max_side)
         self.upsample = int(upsample)
@@ -245,65 +217,18 @@ class FaceTracker:
     # detector ---------------------------------------------------------------------------------
     def detect(self, gray: np.ndarray, upsample: int | None = None, max_side: int | None = None):
         """All faces [(box px (4,), score)], the largest confident one first, on a downscaled copy of ``gray``."""
-        import cv2
-
-        h, w = gray.shape[:2]
-        side = self.max_side if max_side is None else max_side
-        scale = min(1.0, side / float(max(h, w))) if side > 0 else 1.0
-        small = gray if scale == 1.0 else cv2.resize(gray, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
         self.n_detect += 1
-        up = self.upsample if upsample is None else upsample
-        if up == 0 and max(h, w) < side:
-            # a small video (e.g. 256 px) holds faces below HOG's ~80 px minimum: detect at 2x
-            up = 1
-        rects, scores, _ = self.detector.run(small, up, self.min_score)
-        out = []
-        for r, s in zip(rects, scores):
-            box = np.array([r.left(), r.top(), r.right(), r.bottom()], dtype=np.float64) / scale
-            out.append((box, float(s)))
-        # The largest face among the confident ones: HOG also fires, weakly, on face-like
-        # texture (the astronaut's suit patch scores -0.2 beside 1.3 for her face), and such a box
-        # can be larger than the real face.
-        best = max((sc for _, sc in out), default=0.0)
-        out.sort(key=lambda bs: (bs[1] < best - 0.5, -(bs[0][2] - bs[0][0]) * (bs[0][3] - bs[0][1])))
-        return out
-
-    def landmarks(self, gray: np.ndarray, box: np.ndarray) -> np.ndarray:
-        """68 landmarks (float32 px) for a face box. dlib returns whole pixels, so a small face is
-        first upscaled to MIN_FACE_PX wide: sub-pixel precision where 1 px would be ~2 % of the IOD."""
-        import cv2
-
-        bw = float(box[2] - box[0])
-        k = MIN_FACE_PX / bw if 0 < bw < MIN_FACE_PX else 1.0
-        off = np.zeros(2)
-        img = gray
-        if k > 1.0:
-            h, w = gray.shape[:2]
-            m = 0.4 * bw  # margin: the predictor samples pixels a little outside the box
-            x0, y0 = int(max(0, box[0] - m)), int(max(0, box[1] - m))
-            x1, y1 = int(min(w, box[2] + m)), int(min(h, box[3] + m))
-            if x1 - x0 > 4 and y1 - y0 > 4:
-                img = cv2.resize(gray[y0:y1, x0:x1], None, fx=k, fy=k, interpolation=cv2.INTER_LINEAR)
-                off = np.array([x0, y0], dtype=np.float64)
-            else:
-                k = 1.0
-        b = (np.asarray(box, dtype=np.float64) - np.r_[off, off]) * k
-        r = self._dlib.rectangle(int(round(b[0])), int(round(b[1])), int(round(b[2])), int(round(b[3])))
-        shape = self.predictor(img, r)
-        pts = np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float64)
-        if k > 1.0:
-            # pixel centres: x_src = (x_dst + 0.5) / k - 0.5 for cv2's resize
-            pts = (pts + 0.5) / k - 0.5 + off
-        return pts.astype(np.float32)
+        return vision.detect_faces(gray, upsample=self.upsample if upsample is None else upsample,
+                                   max_side=self.max_side if max_side is None else max_side, min_score=self.min_score)
 
     def _calibrate(self, box: np.ndarray, lm: np.ndarray) -> None:
-        lb = _bbox(lm)
+        lb = landmark_box(lm)
         lw, lh = max(lb[2] - lb[0], 1.0), max(lb[3] - lb[1], 1.0)
         self._calib = np.array([(box[0] - lb[0]) / lw, (box[1] - lb[1]) / lh,
                                 (box[2] - box[0]) / lw, (box[3] - box[1]) / lh])
 
     def _box_from_landmarks(self, lm: np.ndarray) -> np.ndarray:
-        lb = _bbox(lm)
+        lb = landmark_box(lm)
         lw, lh = lb[2] - lb[0], lb[3] - lb[1]
         dx, dy, sx, sy = self._calib
         x0, y0 = lb[0] + dx * lw, lb[1] + dy * lh
@@ -320,9 +245,9 @@ class FaceTracker:
             # landmarks every frame feeds the noise back (a still face "moves" by degrees per
             # second). Keep the box while the face stays put.
             box = self.prev.box
-        lm = self.landmarks(gray, box)
+        lm = vision.fit_landmarks(gray, box)
         patch = _patch(gray, lm)
-        if _iou(_bbox(lm), _bbox(self.prev.landmarks)) < self.min_iou or _ncc(patch, self._patch) < PATCH_MIN_NCC:
+        if _iou(landmark_box(lm), landmark_box(self.prev.landmarks)) < self.min_iou or _ncc(patch, self._patch) < PATCH_MIN_NCC:
             # the predictor jumped, or the face's appearance changed at once (a cut, an occlusion,
             # the face left): the shape predictor always answers, so ask the detector now
             return self._detect_step(gray)
@@ -347,11 +272,9 @@ class FaceTracker:
         roi = gray[y0:y1, x0:x1]
         if k < 1.0:
             roi = cv2.resize(roi, (max(1, round((x1 - x0) * k)), max(1, round((y1 - y0) * k))), interpolation=cv2.INTER_AREA)
-        up = 0 if size * k >= 80 else 1  # HOG's smallest face is ~80 px
+        up = 0 if size * k >= HOG_MIN_FACE_PX else 1
         self.n_detect += 1
-        rects, scores, _ = self.detector.run(np.ascontiguousarray(roi), up, self.min_score)
-        return [(np.array([r.left(), r.top(), r.right(), r.bottom()], dtype=np.float64) / k + [x0, y0, x0, y0], float(sc))
-                for r, sc in zip(rects, scores)]
+        return [(b / k + [x0, y0, x0, y0], sc) for b, sc in vision.run_detector(roi, up, self.min_score)]
 
     def _detect_step(self, gray: np.ndarray) -> TrackResult | None:
         dets = []
@@ -382,9 +305,9 @@ class FaceTracker:
             # the detector confirms the track: keep the tracking box (see update) rather than
             # switching between two box definitions, which would make landmarks jump
             box = self.prev.box
-            lm = self.landmarks(gray, box)
+            lm = vision.fit_landmarks(gray, box)
         else:
-            lm = self.landmarks(gray, box)
+            lm = vision.fit_landmarks(gray, box)
             self._calibrate(box, lm)
         self._patch = _patch(gray, lm)
         self.prev = TrackResult(box, lm, score, True)
@@ -392,14 +315,8 @@ class FaceTracker:
 
 
 def reference_landmarks(rgb: np.ndarray, tracker: FaceTracker) -> tuple[np.ndarray | None, np.ndarray | None]:
-    """(box, landmarks) of the largest face in a reference image, searched at up to 800 px with
-    upsampling (a one-off cost), or (None, None) when the image shows no face."""
+    """(box, landmarks) of the largest face in a reference image (:func:`lpmbench.vision.reference_face`
+    on its grey version, at the tracker's detection threshold), or (None, None) without a face."""
     import cv2
 
-    gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
-    for side, up in ((800, 0), (800, 1)):
-        dets = tracker.detect(gray, upsample=up, max_side=side)
-        if dets:
-            box = dets[0][0]
-            return box, tracker.landmarks(gray, box)
-    return None, None
+    return vision.reference_face(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), min_score=tracker.min_score)

@@ -16,33 +16,23 @@ from typing import Any
 
 import numpy as np
 
+from ..vision import CHIP_PADDING, CHIP_SIZE, DESCRIPTOR_MODEL, dlib_models_dir, face_chip, face_descriptor, landmark_box
 from .extractors import IDENTITY_FEATURES, Extractor, ExtractorContext, FaceObs, Unavailable
-
-CHIP_SIZE, CHIP_PADDING = 150, 0.25  # what the dlib ResNet was trained on
 
 
 def _weights_path() -> Path:
-    from .face import dlib_models_dir
-
-    return dlib_models_dir() / "dlib_face_recognition_resnet_model_v1.dat"
-
-
-@lru_cache(maxsize=1)
-def _model():
-    import dlib
-
-    return dlib.face_recognition_model_v1(str(_weights_path()))
+    return dlib_models_dir() / DESCRIPTOR_MODEL
 
 
 def _worker_init() -> None:
     # one core per worker: the pool is the parallelism
     os.environ.setdefault("OMP_NUM_THREADS", "1")
-    _model()
+    face_descriptor()
 
 
 def embed_chips(chips: np.ndarray) -> np.ndarray:
     """(N, 150, 150, 3) uint8 chips -> (N, 128) L2-normalised float32 descriptors."""
-    rec = _model()
+    rec = face_descriptor()
     out = np.asarray(rec.compute_face_descriptor(list(chips)), dtype=np.float32).reshape(len(chips), -1)
     return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
 
@@ -52,16 +42,6 @@ def _file_sha256(path: str) -> str:
     from ..media import file_sha256
 
     return file_sha256(path)
-
-
-def face_chip(rgb: np.ndarray, box: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
-    """The aligned 150x150 chip dlib's ResNet expects, from 68 landmarks."""
-    import dlib
-
-    rect = dlib.rectangle(int(box[0]), int(box[1]), int(box[2]), int(box[3]))
-    pts = dlib.points([dlib.point(int(round(x)), int(round(y))) for x, y in landmarks])
-    shape = dlib.full_object_detection(rect, pts)
-    return np.asarray(dlib.get_face_chip(rgb, shape, size=CHIP_SIZE, padding=CHIP_PADDING))
 
 
 def auto_workers(cores: int) -> int:
@@ -138,7 +118,7 @@ class DlibEmbeddingExtractor(Extractor):
         self._batch: list[np.ndarray] = []
         self._batch_idx: list[int] = []
         self._max_inflight = 2 * max(1, self._workers) + 4
-        ref_chips = [face_chip(img, _bbox(lm), lm) for img, lm in zip(ctx.reference_images, ctx.reference_landmarks)
+        ref_chips = [face_chip(img, landmark_box(lm), lm) for img, lm in zip(ctx.reference_images, ctx.reference_landmarks)
                      if lm is not None]
         self._ref_chips = np.stack(ref_chips) if ref_chips else None
         self._ref_future = self._submit(self._ref_chips) if ref_chips else None
@@ -196,7 +176,3 @@ class DlibEmbeddingExtractor(Extractor):
             out["ref_embedding"] = Unavailable("no face found in the reference image(s)")
         self._done = []
         return out
-
-
-def _bbox(lm: np.ndarray) -> np.ndarray:
-    return np.array([lm[:, 0].min(), lm[:, 1].min(), lm[:, 0].max(), lm[:, 1].max()])

@@ -14,18 +14,7 @@ import numpy as np
 
 from ..adapters.base import AudioChunk, StreamSession
 from ..case import AUDIO_RATE
-
-
-def fit_image(img: np.ndarray, width: int, height: int) -> np.ndarray:
-    """Resize (cover + centre crop) an RGB image to exactly ``width`` x ``height``."""
-    import cv2
-
-    h, w = img.shape[:2]
-    s = max(width / w, height / h)
-    nw, nh = max(width, round(w * s)), max(height, round(h * s))
-    r = cv2.resize(img, (nw, nh), interpolation=cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR)
-    y, x = (nh - height) // 2, (nw - width) // 2
-    return np.ascontiguousarray(r[y : y + height, x : x + width])
+from ..vision import fit_image
 
 
 class SyntheticSession(StreamSession):

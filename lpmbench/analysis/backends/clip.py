@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from ... import weights as W
+from ...vision import landmark_box, square_region
 from ..extractors import ExtractorContext, FaceObs, Unavailable
 from . import WeightBackedExtractor
 
@@ -74,28 +75,12 @@ class ClipModel:
         return torch.nn.functional.normalize(e, dim=-1).cpu().numpy().astype(np.float64)
 
 
-def square_region(box: np.ndarray, scale: float, width: int, height: int) -> tuple[int, int, int, int]:
-    """The face box scaled by ``scale`` about its centre and made square, clipped to the frame."""
-    x0, y0, x1, y1 = [float(v) for v in box]
-    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
-    half = max(x1 - x0, y1 - y0) * scale / 2
-    a, b = int(max(0, round(cx - half))), int(max(0, round(cy - half)))
-    c, d = int(min(width, round(cx + half))), int(min(height, round(cy + half)))
-    if c - a < 2 or d - b < 2:
-        return 0, 0, width, height
-    return a, b, c, d
-
-
 def character_region(rgb: np.ndarray, box: np.ndarray | None, scale: float) -> np.ndarray:
     """The character region: the dilated square face box where a face is known, else the whole frame."""
     if box is None:
         return rgb
     a, b, c, d = square_region(box, scale, rgb.shape[1], rgb.shape[0])
     return np.ascontiguousarray(rgb[b:d, a:c])
-
-
-def landmark_box(lm: np.ndarray) -> np.ndarray:
-    return np.array([lm[:, 0].min(), lm[:, 1].min(), lm[:, 0].max(), lm[:, 1].max()])
 
 
 class _ClipBase(WeightBackedExtractor):

@@ -6,7 +6,7 @@ written with the real :class:`lpmbench.results.RunWriter` in the real schema, th
 H.264 files (:class:`lpmbench.media.VideoWriter`) and the suite is a real, loadable suite folder
 (reference image + WAV audio), so the app is exercised on the same code paths as for real runs.
 
-    python -m lpmbench.leaderboard.synthetic OUT_DIR [--models 4] [--cases 8] [--videos]
+    python -m lpmbench.testing.runs OUT_DIR [--models 4] [--cases 8] [--videos]
 """
 from __future__ import annotations
 
@@ -94,14 +94,15 @@ def make_suite(root: Path, n_cases: int, *, size: int = 96) -> dict[str, Any]:
     import soundfile as sf
     import yaml
     from PIL import Image
-    from skimage.data import astronaut
+
+    from ..vision import astronaut_portrait
 
     root.mkdir(parents=True, exist_ok=True)
     (root / "characters").mkdir(exist_ok=True)
     (root / "audio").mkdir(exist_ok=True)
-    face = astronaut()[0:256, 128:384]  # the astronaut's head and shoulders (public domain)
-    Image.fromarray(face).resize((size, size)).save(root / "characters" / "astronaut.png")
-    Image.fromarray(255 - face).resize((size, size)).save(root / "characters" / "inverted.png")
+    face = astronaut_portrait(size)
+    Image.fromarray(face).save(root / "characters" / "astronaut.png")
+    Image.fromarray(255 - face).save(root / "characters" / "inverted.png")
     sr, dur = 16000, 2.0
     t = np.arange(int(sr * dur)) / sr
     env = 0.5 * (1 + np.sin(2 * np.pi * 3 * t))  # syllable-rate modulation
