@@ -4,10 +4,11 @@
 case's duration, with the agent audio muxed in. It is the benchmark's lower bound: identity is
 near perfect and nothing moves. It streams too (trivially): one frame per ``1/fps`` of audio.
 
-This module also holds what both baselines share: fitting a reference to the case frame
-(:func:`fit_to_frame`), a per-case seed (:func:`case_seed`), a fingerprint of the generator code
-plus its configuration (:func:`source_fingerprint`) and :class:`FrameClockSession`, a streaming
-session that turns incoming audio into frames at the case's frame rate.
+This module also holds what both baselines share: the case's reference fitted to the case frame
+(:func:`load_reference_frame`, letterboxed by :func:`lpmbench.vision.fit_to_frame`), a per-case
+seed (:func:`case_seed`), a fingerprint of the generator code plus its configuration
+(:func:`source_fingerprint`) and :class:`FrameClockSession`, a streaming session that turns
+incoming audio into frames at the case's frame rate.
 """
 from __future__ import annotations
 
@@ -20,37 +21,11 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..case import AUDIO_RATE, Case, PromptEvent
+from ..vision import fit_to_frame
 from .base import Adapter, AudioChunk, StreamSession, _jsonable
 
 # Below this RMS (-90 dBFS) audio counts as digital silence; avoids log(0).
 _RMS_FLOOR = 10 ** (-90 / 20)
-
-
-def fit_box(w: int, h: int, width: int, height: int) -> tuple[int, int, int, int]:
-    """Where a ``w`` x ``h`` image lands when letterboxed into ``width`` x ``height``: (x0, y0, w, h)."""
-    scale = min(width / w, height / h)
-    nw, nh = max(1, min(width, int(round(w * scale)))), max(1, min(height, int(round(h * scale))))
-    return (width - nw) // 2, (height - nh) // 2, nw, nh
-
-
-def fit_to_frame(image: np.ndarray, width: int, height: int, fill: Sequence[int] = (0, 0, 0)) -> np.ndarray:
-    """Letterbox ``image`` (RGB uint8) into ``width`` x ``height``: scaled to fit, aspect kept, centred.
-
-    The bars are ``fill`` (black by default), so no pixel of the reference is cropped away.
-    """
-    import cv2
-
-    if image.ndim != 3 or image.shape[2] != 3:
-        raise ValueError(f"expected an RGB image (H, W, 3), got shape {image.shape}")
-    h, w = image.shape[:2]
-    x0, y0, nw, nh = fit_box(w, h, width, height)
-    # INTER_AREA for shrinking (no aliasing), cubic for enlarging.
-    interp = cv2.INTER_AREA if nw < w else cv2.INTER_CUBIC
-    resized = cv2.resize(image, (nw, nh), interpolation=interp) if (nw, nh) != (w, h) else image
-    out = np.empty((height, width, 3), np.uint8)
-    out[:] = np.asarray(fill, np.uint8)
-    out[y0 : y0 + nh, x0 : x0 + nw] = resized
-    return out
 
 
 def load_reference_frame(case: Case) -> np.ndarray:
@@ -171,7 +146,9 @@ class StaticAdapter(Adapter):
     def fingerprint(self) -> str:
         import sys
 
-        return source_fingerprint([sys.modules[__name__]], self.config)
+        from .. import vision
+
+        return source_fingerprint([sys.modules[__name__], vision.crops], self.config)
 
     def _frame(self, case: Case) -> np.ndarray:
         key = (str(Path(case.reference).resolve()), case.width, case.height)
