@@ -175,3 +175,44 @@ def test_killing_the_harness_leaves_no_generator_running(tmp_path):
     for p in alive.values():
         p.kill()
     assert not survivors, f"survived the harness: {survivors} (program pids {pids})"
+
+
+POOL_OWNER = """
+import multiprocessing as mp, os, sys, time
+from concurrent.futures import ProcessPoolExecutor
+from lpmbench.procs import die_with_parent
+
+def task(path):
+    with open(path + ".tmp", "w") as f:
+        f.write(str(os.getpid()))
+    os.rename(path + ".tmp", path)
+    time.sleep(120)
+
+if __name__ == "__main__":
+    with ProcessPoolExecutor(1, mp_context=mp.get_context("spawn"), initializer=die_with_parent) as pool:
+        pool.submit(task, sys.argv[1]).result()
+"""
+
+
+def test_a_pool_worker_initialised_with_die_with_parent_dies_with_its_owner(tmp_path):
+    """What the analysis pool's initializer calls: a busy pool worker dies with a SIGKILLed owner."""
+    import os
+    import signal
+    import subprocess
+
+    import psutil
+
+    pid_file = tmp_path / "pool_worker.pid"
+    owner = subprocess.Popen([sys.executable, str(script(tmp_path, "owner.py", POOL_OWNER)), str(pid_file)])
+    deadline = time.monotonic() + 60
+    while not pid_file.exists():
+        assert owner.poll() is None and time.monotonic() < deadline, "the pool worker did not start"
+        time.sleep(0.05)
+    worker = psutil.Process(int(pid_file.read_text()))
+    os.kill(owner.pid, signal.SIGKILL)
+    owner.wait()
+    try:
+        worker.wait(timeout=5)
+    except psutil.TimeoutExpired:
+        worker.kill()
+        pytest.fail("the pool worker outlived its owner")
