@@ -24,9 +24,11 @@ How a model's row is scored (within one protocol, over the cases a filter keeps)
    (one that has a value for at least one model of the same protocol and the same generation
    kind, offline or streaming) has no value for this model, the dimension is *missing* (NaN),
    never zero-filled.
-4. **Overall** = mean over the dimensions every model of the protocol has (the *shared*
-   dimensions): a model of pre-generated videos has no real-time dimension, so it is compared
-   with the others on the dimensions they share, and its row says which are missing.
+4. **Overall** = mean over the dimensions that apply to every model of the protocol (the *shared*
+   dimensions): a run of pre-generated videos has no generation to time, so it has no real-time
+   dimension; it is compared with the others on the dimensions they share, and its row says which
+   are missing. A model that has no value for a metric that applies to it (no face found, say) has
+   that dimension missing: it is incomplete and not ranked.
 
 Spread: a paired, seeded bootstrap over cases (:func:`score_group`): ``n_boot`` resamples of the
 protocol's case list with replacement (the same resample for every model, so differences are
@@ -367,14 +369,17 @@ def score_group(values: np.ndarray, specs: Sequence[Mapping[str, Any]], *, kinds
         return score, n, dimension_scores(score, mdims, applicable, dims)
 
     score, n, ds = (x[0] for x in pipeline(np.ones((1, C))))
-    shared = np.all(np.isfinite(ds), axis=0) if M else np.zeros(len(dims), bool)
+    # a dimension is shared when it applies to every model (by kind: pre-generated videos have no
+    # generation to time); a model that fails an applicable metric is incomplete, not exempted
+    row_has = np.array([[applicable[i, [k for k in range(K) if mdims[k] == d]].any() for d in dims]
+                        for i in range(M)], dtype=bool).reshape(M, len(dims))
+    shared = row_has.all(axis=0) if M else np.zeros(len(dims), bool)
     shared_dims = [d for d, s in zip(dims, shared) if s]
     for j, d in enumerate(dims):
         if not shared[j]:
-            lacking = [i for i in range(M) if not np.isfinite(ds[i, j])]
-            if len(lacking) < M:
-                notes.append(f"{d}: missing for {len(lacking)} of {M} model(s): the overall score is over the shared "
-                             f"dimensions ({', '.join(d2 for d2, s2 in zip(dims, shared) if s2) or 'none'})")
+            lacking = int((~row_has[:, j]).sum())
+            notes.append(f"{d}: does not apply to {lacking} of {M} model(s) (their kind of run has no such values): "
+                         f"the overall score is over the shared dimensions ({', '.join(shared_dims) or 'none'})")
     ov = overall_score(ds, shared) if shared.any() else np.full(M, np.nan)
     rk = rank_desc(ov)
     raw = np.stack([corpus_full[k] if k in corpus else aggregate(v[:, :, k], str(specs[k].get("aggregate") or "mean"))

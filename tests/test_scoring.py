@@ -140,12 +140,14 @@ def test_rows_missing_a_dimension_are_ranked_on_the_shared_ones():
     v[:, :, 0] = [[0.9, 0.9], [0.5, 0.5]]
     v[:, :, 1] = 1.0
     v[0, :, 3] = 2.0  # model 1 (pre-generated videos) has no realtime values
-    g = score_group(v, SPECS, n_boot=50)
+    g = score_group(v, SPECS, kinds=["offline", "pregenerated"], n_boot=50)
     assert g.shared_dims == ["identity", "quality"]
     assert np.isnan(g.dim_score[1, g.dims.index("realtime")]) and not g.complete[1]
     assert g.rank.tolist() == [1.0, 2.0]  # both ranked, on identity and quality
     assert g.overall[0] == pytest.approx((90 + 90) / 2) and np.isfinite(g.overall_lo[1])
-    assert any("realtime: missing for 1 of 2" in n for n in g.notes)
+    assert any("realtime: does not apply to 1 of 2" in n for n in g.notes)
+    failed = score_group(v, SPECS, n_boot=0)  # same kind: realtime applies to both, model 1 failed it
+    assert np.isnan(failed.overall[1]) and np.isnan(failed.rank[1]) and failed.shared_dims[-1] == "realtime"
 
 
 def test_natural_metric_scores_against_the_human_reference_per_context():

@@ -58,7 +58,7 @@ labels = [f"{m} [{p[:8]}]" for m, p in zip(lb.table["model"], lb.table["protocol
 pick = st.selectbox("Model", range(len(labels)), format_func=lambda i: labels[i], key="drill_row")
 c1, c2 = st.columns(2)
 c1.page_link("views/case.py", label="Open this model's cases",
-             query_params={"run": lb.table.iloc[pick]["runs"].split(", ")[-1]})
+             query_params={"run": lb.table.iloc[pick]["runs"][-1]})
 c2.page_link("views/compare.py", label="Compare two models on one case")
 
 st.subheader("Charts")
@@ -70,7 +70,7 @@ with col_a:
 with col_b:
     ui.show_chart(charts.interval_chart(lb.table, "overall"), key="intervals")
 
-streaming_runs = [r for runs in lb.table.loc[lb.table["streaming"], "runs"] for r in runs.split(", ")]
+streaming_runs = [r for runs in lb.table.loc[lb.table["streaming"], "runs"] for r in runs]
 if streaming_runs:
     ui.show_chart(charts.latency_chart(ui.get_latency(streaming_runs)), key="latency")
 else:

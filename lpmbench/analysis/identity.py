@@ -25,6 +25,9 @@ def _weights_path() -> Path:
 
 
 def _worker_init() -> None:
+    from ..procs import die_with_parent
+
+    die_with_parent()  # a killed harness must not leave ~160 MB embedding workers behind
     # one core per worker: the pool is the parallelism
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     face_descriptor()

@@ -17,7 +17,7 @@ from ..results import CaseRecord, Run, list_runs, protocol_hash, validate_run
 
 CASE_COLUMNS = ["run_id", "case_id", "status", "mode", "style", "character", "tags", "error"]
 RUN_COLUMNS = [
-    "run_id", "model", "protocol", "suite", "suite_hash", "suite_path", "status", "streaming", "n_cases",
+    "run_id", "model", "protocol", "suite", "suite_hash", "suite_path", "status", "streaming", "timed", "n_cases",
     "n_ok", "n_error", "n_skipped", "started_at", "finished_at", "hardware", "dir", "warnings",
 ]
 
@@ -141,7 +141,7 @@ def load_results(root: str | Path, *, include_unfinished: bool = False) -> Resul
             "run_id": run_id, "model": _model_label(m.model), "protocol": protocol,
             "suite": _text(m.suite.get("name")), "suite_hash": _text(m.suite.get("hash")),
             "suite_path": _text(m.suite.get("path")), "status": m.status,
-            "streaming": _streamed(run, m.model), "n_cases": len(statuses),
+            "streaming": _streamed(run, m.model), "timed": _timed(run), "n_cases": len(statuses),
             "n_ok": statuses.count("ok"), "n_error": statuses.count("error"), "n_skipped": statuses.count("skipped"),
             "started_at": _text(m.started_at), "finished_at": _text(m.finished_at),
             "hardware": ", ".join(_text(hw.get(k)) for k in ("gpu", "cpu") if hw.get(k)),
@@ -181,6 +181,11 @@ def resolve_reference(recorded: dict[str, Any]) -> tuple[Any, str]:
             return ref, ""
     return None, (f"human reference {recorded.get('name', '?')} (id {recorded['id']}) not found here: natural metrics "
                   "are scored on their specs' ranges")
+
+
+def _timed(run: Run) -> bool:
+    """Whether any case was timed generation (pre-generated videos, model=folder, are not)."""
+    return any(isinstance(r.timing, dict) and r.timing.get("wall_s") is not None for r in run.cases.values())
 
 
 def _streamed(run: Run, model: dict[str, Any]) -> bool:

@@ -79,7 +79,7 @@ def selected_cases(data: ResultsData, filters: Filters) -> pd.DataFrame:
 
 
 def _run_cols(data: ResultsData) -> pd.DataFrame:
-    r = data.runs.set_index("run_id")[["model", "protocol", "suite", "streaming", "started_at"]]
+    r = data.runs.set_index("run_id")[["model", "protocol", "suite", "streaming", "timed", "started_at"]]
     return r.reindex(data.cases["run_id"]).set_index(data.cases.index)
 
 
@@ -102,7 +102,7 @@ def build_table(data: ResultsData, filters: Filters = Filters(), *, n_boot: int 
         if metrics:
             block = data.values.reindex(columns=metrics).loc[pc.index].to_numpy(dtype=float)
             vals[pc["model"].map(m_idx).to_numpy(), pc["case_id"].map(c_idx).to_numpy()] = block
-        kinds = [bool(pc.loc[pc["model"] == m, "streaming"].any()) for m in models]
+        kinds = [_kind(pc[pc["model"] == m]) for m in models]
         modes = pc.drop_duplicates("case_id").set_index("case_id")["mode"]
         contexts = [str(modes.get(c, "")) for c in case_ids]
         reference = data.references.get(protocol)
@@ -131,7 +131,7 @@ def build_table(data: ResultsData, filters: Filters = Filters(), *, n_boot: int 
             row.update({
                 "complete": not missing, "missing": ", ".join(missing),
                 "cases": int(len(mc)), "cases_ok": int((mc["status"] == "ok").sum()), "protocol_cases": len(case_ids),
-                "streaming": kinds[i], "runs": ", ".join(sorted(mc["run_id"].unique())),
+                "streaming": kinds[i] == "streaming", "kind": kinds[i], "runs": sorted(mc["run_id"].unique()),
             })
             rows.append(row)
             key = {"protocol": protocol, "model": model}
@@ -142,7 +142,7 @@ def build_table(data: ResultsData, filters: Filters = Filters(), *, n_boot: int 
              and any(d in g.dims for g in groups.values())]
     base = ["protocol", "suite", "model", "rank", "rank_lo", "rank_hi", "overall", "overall_lo", "overall_hi"]
     cols = base + [c for d in shown for c in (d, f"{d}_lo", f"{d}_hi")] + [
-        "complete", "missing", "cases", "cases_ok", "protocol_cases", "streaming", "runs"]
+        "complete", "missing", "cases", "cases_ok", "protocol_cases", "streaming", "kind", "runs"]
     table = pd.DataFrame(rows).reindex(columns=cols) if rows else pd.DataFrame(columns=cols)
     if not table.empty:
         table = table.sort_values(["protocol", "rank", "model"], na_position="last", kind="stable").reset_index(drop=True)
@@ -157,6 +157,13 @@ def build_table(data: ResultsData, filters: Filters = Filters(), *, n_boot: int 
     return LeaderboardTable(table=table, raw=aligned(raw_rows), metric_scores=aligned(score_rows),
                             coverage=aligned(cov_rows), groups=groups, anchors=pd.DataFrame(anchor_rows),
                             notes=notes, dims=shown)
+
+
+def _kind(mc: pd.DataFrame) -> str:
+    """What kind of run a model's cases come from: which metrics can apply to it at all."""
+    if bool(mc["streaming"].any()):
+        return "streaming"
+    return "offline" if bool(mc["timed"].any()) else "pregenerated"
 
 
 def _corpus_inputs(data: ResultsData, pc: pd.DataFrame, metrics: list[str], specs: list[dict], m_idx: dict, c_idx: dict,
