@@ -60,6 +60,13 @@ def valid_id(value: Any) -> bool:
     return isinstance(value, str) and bool(_ID_RE.match(value)) and value not in (".", "..")
 
 
+def as_id(text: str) -> str:
+    """``text`` made a valid id: each run of other characters, and a leading '.' or '-', becomes '_'
+    (a model called ``../x`` or ``a/b`` still names a folder inside ``results/``)."""
+    s = re.sub(r"^[.-]", "_", re.sub(r"[^A-Za-z0-9_.-]+", "_", str(text)))[:128]
+    return s if valid_id(s) else "_"
+
+
 def load_yaml_bounded(text: str, where: str) -> Any:
     """``yaml.safe_load`` with a bound on alias references, so a YAML "billion laughs" fails at
     once with one clear error instead of exhausting memory."""
@@ -125,6 +132,9 @@ class Case:
     partner_transcript: str | None = None
     tags: tuple[str, ...] = ()
     suite: str = ""
+    # a real recording of this very performance (suites imported from real data): paired metrics
+    # (landmark distance to it) and model=groundtruth, the human row of the leaderboard
+    ground_truth: Path | None = None
 
     @property
     def n_frames(self) -> int:
@@ -150,6 +160,7 @@ class Case:
             "height": self.height,
             "agent_audio": str(self.agent_audio) if self.agent_audio else None,
             "partner_audio": str(self.partner_audio) if self.partner_audio else None,
+            "ground_truth": str(self.ground_truth) if self.ground_truth else None,
             "prompts": [p.to_dict() for p in self.prompts],
             "language": self.language,
             "transcript": self.transcript,
@@ -297,7 +308,7 @@ def load_suite(name_or_path: str | Path, *, check_audio: bool = True) -> Suite:
         raise SuiteError(f"suite {name!r}, field 'cases': expected a list of cases, got a {type(raw_cases).__name__}")
     allowed = {
         "id", "mode", "character", "agent_audio", "partner_audio", "duration", "fps", "resolution",
-        "language", "transcript", "partner_transcript", "prompts", "tags",
+        "language", "transcript", "partner_transcript", "prompts", "tags", "ground_truth",
     }
     cases: list[Case] = []
     seen: set[str] = set()
@@ -368,6 +379,10 @@ def load_suite(name_or_path: str | Path, *, check_audio: bool = True) -> Suite:
             if not s < e <= duration + 1e-6:
                 raise SuiteError(f"{pw}: span [{s}, {e}] must satisfy start < end <= duration ({duration})")
             prompts.append(PromptEvent(s, e, action, text))
+        ground_truth = None
+        if raw.get("ground_truth"):
+            ground_truth = _inside(root, raw["ground_truth"], f"{where}, field 'ground_truth'")
+            referenced.add(ground_truth)
         tags = raw.get("tags") or []
         if isinstance(tags, str):  # `tags: emotion:happy` is one tag, not one per character
             tags = [tags]
@@ -378,6 +393,7 @@ def load_suite(name_or_path: str | Path, *, check_audio: bool = True) -> Suite:
                 partner_audio=audio["partner_audio"], prompts=tuple(prompts),
                 language=raw.get("language"), transcript=raw.get("transcript"),
                 partner_transcript=raw.get("partner_transcript"), tags=tuple(str(t) for t in tags), suite=name,
+                ground_truth=ground_truth,
             )
         )
     if not cases:

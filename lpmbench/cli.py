@@ -6,6 +6,7 @@ calls the library (lpmbench.runner, lpmbench.results, ...), which tests and note
     lpmbench rescore RUN_DIR [--reanalyze] [--include f.py] [key=value ...]
     lpmbench list suites|models|metrics
     lpmbench validate RUN_DIR
+    lpmbench merge SHARD_DIR... --out DIR
     lpmbench weights [list] | lpmbench weights fetch NAME
     lpmbench leaderboard [--results DIR] [--port N]
 """
@@ -55,10 +56,24 @@ def _parser() -> argparse.ArgumentParser:
     v = sub.add_parser("validate", help="check a run folder against the results schema")
     v.add_argument("run_dir", type=Path)
 
+    mg = sub.add_parser("merge", help="combine the run folders of a sharded evaluation (run.shard=i/n) into one run")
+    mg.add_argument("shards", nargs="+", type=Path, metavar="RUN_DIR", help="finished shard runs of one evaluation")
+    mg.add_argument("--out", type=Path, required=True, help="the merged run folder to write (must not exist)")
+
     w = sub.add_parser("weights", help="list weight files of the model-backed metrics, or fetch one")
     w.add_argument("action", nargs="?", default="list", choices=["list", "fetch"])
     w.add_argument("name", nargs="?")
     w.add_argument("--dir", type=Path, help="weights folder (default: $LPMBENCH_WEIGHTS_DIR or ~/.cache/lpmbench/weights)")
+
+    su = sub.add_parser("suite", help="make a suite from a folder of real recordings")
+    ssub = su.add_subparsers(dest="suite_action", required=True)
+    si = ssub.add_parser("import", help="one case per recording: reference = a frame, agent audio = its soundtrack, "
+                                        "the recording kept as ground truth (score it with model=groundtruth)")
+    si.add_argument("src", type=Path, help="folder of videos of real people, each with its own audio")
+    si.add_argument("--out", type=Path, required=True, help="the suite folder to write")
+    si.add_argument("--name", help="suite name (default: the --out folder's name)")
+    si.add_argument("--source", default="", help="where the recordings come from (recorded for every asset)")
+    si.add_argument("--license", default="", help="their licence (recorded for every asset)")
 
     rf = sub.add_parser("reference", help="build or show a human reference (what real people do, measured)")
     rsub = rf.add_subparsers(dest="ref_action", required=True)
@@ -246,6 +261,16 @@ def cmd_validate(a: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
+def cmd_merge(a: argparse.Namespace) -> int:
+    from .merge import merge_runs
+    from .results import load_run
+
+    out = merge_runs(a.shards, a.out)
+    run = load_run(out)
+    print(f"merged {len(a.shards)} shards into {out}: {len(run.cases)} cases, protocol {run.manifest.protocol}")
+    return 0
+
+
 def cmd_weights(a: argparse.Namespace) -> int:
     from . import weights
 
@@ -260,6 +285,26 @@ def cmd_weights(a: argparse.Namespace) -> int:
         print(f"fetched {a.name} -> {path}")
         return 0
     print(weights.format_table(weights.status_table(a.dir)))
+    return 0
+
+
+def cmd_suite(a: argparse.Namespace) -> int:
+    from tqdm.auto import tqdm
+
+    from .case import load_suite
+    from .suite_import import import_suite
+
+    bar = tqdm(desc="import", unit="video", disable=None)
+    out = import_suite(a.src, a.out, name=a.name, source=a.source, license=a.license,
+                       progress=lambda i, n, name: (bar.reset(total=n) if i == 0 else bar.update(1), bar.set_postfix_str(name)))
+    bar.close()
+    suite = load_suite(out)
+    modes = ", ".join(f"{sum(c.mode == m for c in suite.cases)} {m}" for m in sorted({c.mode for c in suite.cases}))
+    print(f"wrote suite {suite.name!r} to {out}: {len(suite.cases)} cases ({modes}); evaluate the recordings themselves "
+          f"with `lpmbench evaluate model=groundtruth suite={out}`")
+    skipped = out / "IMPORT_SKIPPED.txt"
+    if skipped.exists():
+        print(f"skipped (see {skipped}):\n{skipped.read_text()}", end="")
     return 0
 
 
@@ -312,7 +357,8 @@ def cmd_leaderboard(a: argparse.Namespace) -> int:
 
 
 COMMANDS = {"evaluate": cmd_evaluate, "score": cmd_score, "rescore": cmd_rescore, "list": cmd_list,
-            "validate": cmd_validate, "weights": cmd_weights, "reference": cmd_reference, "leaderboard": cmd_leaderboard}
+            "validate": cmd_validate, "merge": cmd_merge, "weights": cmd_weights, "suite": cmd_suite,
+            "reference": cmd_reference, "leaderboard": cmd_leaderboard}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -188,6 +188,8 @@ class MetricContext:
     case: Case | None
     timing: Timing | None = None
     config: dict[str, Any] = field(default_factory=dict)  # per-metric options from the metrics config
+    # the analysis of the case's ground-truth recording (Case.ground_truth), for paired metrics
+    ground_truth: Features | None = None
 
 
 @dataclass

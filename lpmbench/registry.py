@@ -247,6 +247,7 @@ ADAPTERS: Registry[Any] = Registry(
         "static": "lpmbench.adapters.baselines:StaticAdapter",
         "puppet": "lpmbench.adapters.puppet:PuppetAdapter",
         "folder": "lpmbench.adapters.folder:FolderAdapter",
+        "groundtruth": "lpmbench.adapters.groundtruth:GroundTruthAdapter",
         "command": "lpmbench.adapters.command:CommandAdapter",
         "python": "lpmbench.adapters.python:PythonAdapter",
         "remote": "lpmbench.streaming.remote:RemoteAdapter",
@@ -261,7 +262,7 @@ ADAPTERS: Registry[Any] = Registry(
 METRICS: Registry[Any] = Registry(
     "metric plug-in", "lpmbench.metrics",
     {name: f"lpmbench.metrics.{name}:METRICS" for name in (
-        "identity", "lipsync", "expressiveness", "conversation", "text_control", "quality", "realtime", "realism",
+        "identity", "lipsync", "expressiveness", "conversation", "text_control", "quality", "realtime", "realism", "paired",
         "syncnet", "clip_score", "distribution")},
     check=_metric_check,
 )

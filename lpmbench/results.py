@@ -201,11 +201,13 @@ def case_input_hash(case: "Case") -> str:
 
     h = hashlib.sha256()
     d = case.to_dict()
-    for k in ("references", "agent_audio", "partner_audio"):
-        d.pop(k, None)
+    for k in ("references", "agent_audio", "partner_audio", "ground_truth"):
+        d.pop(k, None)  # paths differ between machines; their contents are hashed below
     h.update(json.dumps(d, sort_keys=True).encode())
     for p in (*case.character.references, case.agent_audio, case.partner_audio):
         h.update(file_sha256(p).encode() if p else b"-")
+    if case.ground_truth:
+        h.update(b"gt:" + file_sha256(case.ground_truth).encode())
     return h.hexdigest()
 
 

@@ -73,8 +73,20 @@ def manifest_specs(metrics: MetricSet, analysis: dict[str, Any]) -> dict[str, di
 
 
 def score_features(features: Features, case: Case | None, timing: Timing | None, metrics: MetricSet,
-                   options: dict[str, Any] | None = None) -> MetricOutput:
-    return metrics.compute(MetricContext(features=features, case=case, timing=timing, config=options or {}))
+                   options: dict[str, Any] | None = None, ground_truth: Features | None = None) -> MetricOutput:
+    return metrics.compute(MetricContext(features=features, case=case, timing=timing, config=options or {},
+                                         ground_truth=ground_truth))
+
+
+def ground_truth_features(analyzer, case: Case) -> Features | None:
+    """The analysis of the case's ground-truth recording (cached like any video), or None when the
+    case has none or it cannot be analysed (paired metrics then say so)."""
+    if case.ground_truth is None:
+        return None
+    try:
+        return analyzer.run(case.ground_truth, case)
+    except MediaError:
+        return None
 
 
 def _error(stage: str, kind: str, message: str, detail: str = "") -> dict[str, Any]:
@@ -98,14 +110,16 @@ def _keep_video(keep: bool | tuple[str, ...], case_id: str) -> bool:
     return any(fnmatch.fnmatch(case_id, p) for p in keep)
 
 
-def select_cases(suite: Suite, patterns: Iterable[str] | None) -> list[Case]:
-    if not patterns:
-        return list(suite.cases)
-    pats = list(patterns)
-    chosen = [c for c in suite.cases if any(fnmatch.fnmatch(c.id, p) for p in pats)]
-    if not chosen:
-        raise ValueError(f"no case of suite {suite.name!r} matches {pats}")
-    return chosen
+def select_cases(suite: Suite, patterns: Iterable[str] | None, shard: tuple[int, int] | None = None) -> list[Case]:
+    """The cases matching ``patterns`` (all when None); with ``shard=(i, n)`` every n-th of them from
+    the i-th, so that n array jobs with i = 0..n-1 cover the selection exactly once."""
+    chosen = list(suite.cases)
+    if patterns:
+        pats = list(patterns)
+        chosen = [c for c in suite.cases if any(fnmatch.fnmatch(c.id, p) for p in pats)]
+        if not chosen:
+            raise ValueError(f"no case of suite {suite.name!r} matches {pats}")
+    return chosen[shard[0]::shard[1]] if shard else chosen
 
 
 def _fill(rec: CaseRecord, out: MetricOutput) -> None:
@@ -168,7 +182,7 @@ def score_case(plan: EvaluationPlan, analyzer, store: RunStore, case: Case, vide
     rec.video_sha256 = meta.get("video_sha256")
     rec.features_key = meta.get("cache_key")
     # metrics are pure; a crashing plugin is recorded as unavailable by MetricSet
-    out = score_features(features, case, timing, plan.metrics, plan.metric_options)
+    out = score_features(features, case, timing, plan.metrics, plan.metric_options, ground_truth_features(analyzer, case))
     rec.status = "ok"
     _fill(rec, out)
     rec.timing = timing.to_dict()
@@ -221,7 +235,7 @@ def evaluate(plan: EvaluationPlan, progress: Callable[[str], None] | None = None
     suite = plan.suite
     if suite is None:
         raise ValueError("the evaluation plan has no suite")
-    cases = select_cases(suite, plan.run.cases)
+    cases = select_cases(suite, plan.run.cases, plan.run.shard)
     run_id = plan.run.run_id or f"{plan.model_name}-{suite.name}-{time.strftime('%Y%m%d-%H%M%S')}"
     run_dir = Path(plan.run.results_dir) / run_id
     done: set[str] = set()
@@ -312,7 +326,8 @@ def rescore(plan: EvaluationPlan, run_dir: str | Path, *, reanalyze: bool = Fals
                 features = analyzer.run(video, case)
                 rec.features_key = features.meta.get("cache_key")
             timing = timing_from_record(rec.timing, run.series(cid))
-            out = score_features(features, case, timing, plan.metrics, plan.metric_options)
+            out = score_features(features, case, timing, plan.metrics, plan.metric_options,
+                                 ground_truth_features(analyzer, case))
             _fill(rec, out)
             rec.series = store.write_series(cid, {**_series_for_json(out), **frame_series(timing)})
             rec.finished_at = utcnow()

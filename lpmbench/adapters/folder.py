@@ -46,11 +46,15 @@ class FolderAdapter(Adapter):
         return hits[0]
 
     def generate(self, case: Case, output: Path) -> None:
-        src = self.find(case)
-        output.parent.mkdir(parents=True, exist_ok=True)
-        if output.exists():
-            output.unlink()
-        try:
-            os.link(src, output)  # no copy when on the same filesystem
-        except OSError:
-            shutil.copyfile(src, output)
+        deliver(self.find(case), output)
+
+
+def deliver(src: Path, output: Path) -> None:
+    """Put an existing video at ``output``: a hard link on the same file system, else a copy."""
+    output.parent.mkdir(parents=True, exist_ok=True)
+    if output.exists():
+        output.unlink()
+    try:
+        os.link(src, output)
+    except OSError:
+        shutil.copyfile(src, output)
