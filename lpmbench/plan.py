@@ -11,7 +11,7 @@ configuration), so there is one way of reading configuration:
   require (a metric needing SyncNet features turns the SyncNet extractor on) plus any the user
   names,
 - the run options (results folder, run id, resume, per-case timeout, videos kept, case subset,
-  streaming).
+  streaming, shard).
 """
 from __future__ import annotations
 
@@ -37,6 +37,7 @@ class RunOptions:
     stream: bool = False  # drive streaming adapters through the paced replay
     paced: bool = True
     chunk_s: float = 0.04
+    shard: tuple[int, int] | None = None  # (i, n): every n-th selected case from the i-th (array jobs)
 
     @classmethod
     def from_config(cls, run: dict[str, Any]) -> "RunOptions":
@@ -50,7 +51,22 @@ class RunOptions:
             timeout_s=timeout, keep_videos=tuple(keep) if isinstance(keep, (list, tuple)) else bool(keep),
             cases=tuple(str(c) for c in cases) if cases else None, stream=bool(run.get("stream")),
             paced=bool(run.get("paced", True)), chunk_s=float(run.get("chunk_s") or 0.04),
+            shard=parse_shard(run.get("shard")),
         )
+
+
+def parse_shard(value: Any) -> tuple[int, int] | None:
+    """``run.shard=i/n`` -> (i, n) with 0 <= i < n; None or empty -> None."""
+    if value is None or value == "":
+        return None
+    i, slash, n = str(value).partition("/")
+    try:
+        shard = (int(i), int(n))
+    except ValueError:
+        shard = None
+    if not slash or shard is None or not 0 <= shard[0] < shard[1]:
+        raise ValueError(f"run.shard must be i/n with 0 <= i < n (e.g. 0/4), got {value!r}")
+    return shard
 
 
 @dataclass
