@@ -53,11 +53,14 @@ AUDIO_RATE = 16000  # every audio signal inside lpmbench is mono float32 at this
 _ID_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 MAX_MANIFEST_BYTES = 16 * 2**20  # a suite.yaml larger than this is refused before parsing
 MAX_YAML_ALIASES = 1000  # alias references allowed in a suite.yaml (an alias bomb has millions)
+# nodes of a suite.yaml counted with every alias expanded: a bomb needs few aliases (9 levels of 9
+# make 387 million strings), a real suite has some thousands of nodes
+MAX_YAML_NODES = 2_000_000
 
 
 def valid_id(value: Any) -> bool:
     """Whether ``value`` can name a case, character, suite or run (see ``_ID_RE``)."""
-    return isinstance(value, str) and bool(_ID_RE.match(value)) and value not in (".", "..")
+    return isinstance(value, str) and bool(_ID_RE.fullmatch(value)) and value not in (".", "..")  # '$' allows 'x\n'
 
 
 def as_id(text: str) -> str:
@@ -68,8 +71,9 @@ def as_id(text: str) -> str:
 
 
 def load_yaml_bounded(text: str, where: str) -> Any:
-    """``yaml.safe_load`` with a bound on alias references, so a YAML "billion laughs" fails at
-    once with one clear error instead of exhausting memory."""
+    """``yaml.safe_load`` with bounds on alias references and on the size of the document once its
+    aliases are expanded, so a YAML "billion laughs" fails at once with one clear error instead of
+    exhausting memory when the loaded value is walked (``str(tags)``, hashing, JSON)."""
 
     class _Loader(yaml.SafeLoader):
         aliases = 0
@@ -81,10 +85,43 @@ def load_yaml_bounded(text: str, where: str) -> Any:
                     raise SuiteError(f"{where}: more than {MAX_YAML_ALIASES} YAML aliases: refused (an alias bomb?)")
             return super().compose_node(parent, index)
 
+        def compose_document(self):  # type: ignore[override]
+            node = super().compose_document()
+            if node is not None and _expanded_nodes(node, MAX_YAML_NODES) > MAX_YAML_NODES:
+                raise SuiteError(f"{where}: more than {MAX_YAML_NODES} YAML nodes once its aliases are expanded (or a "
+                                 "recursive alias): refused (an alias bomb?)")
+            return node
+
     try:
         return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as e:
         raise SuiteError(f"{where}: not valid YAML: {e}") from None
+
+
+def _expanded_nodes(root: yaml.Node, limit: int) -> int:
+    """Nodes of a composed YAML graph with every alias expanded, measured without expanding it (each
+    shared node is sized once); ``limit + 1`` for more than ``limit`` or a recursive alias."""
+    size: dict[int, int] = {}
+    on_path: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+
+    def kids(n: yaml.Node) -> list[yaml.Node]:
+        if isinstance(n, yaml.MappingNode):
+            return [x for kv in n.value for x in kv]
+        return list(n.value) if isinstance(n, yaml.SequenceNode) else []
+
+    while stack:
+        node, finished = stack.pop()
+        if finished:
+            on_path.discard(id(node))
+            size[id(node)] = min(limit + 1, 1 + sum(size[id(k)] for k in kids(node)))
+        elif id(node) in on_path:
+            return limit + 1  # the node contains itself
+        elif id(node) not in size:
+            on_path.add(id(node))
+            stack.append((node, True))
+            stack += [(k, False) for k in kids(node) if id(k) not in size]
+    return size[id(root)]
 
 
 class SuiteError(ValueError):

@@ -15,12 +15,13 @@ configuration), so there is one way of reading configuration:
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterable
 
 from .analysis.config import AnalysisConfig
-from .case import Suite
+from .case import Suite, as_id, valid_id
 from .plugins import MetricSet, load_metrics
 
 
@@ -46,13 +47,28 @@ class RunOptions:
         timeout = float(run.get("timeout_s") or 600.0)
         if not timeout > 0:
             raise ValueError(f"run.timeout_s must be > 0, got {run.get('timeout_s')!r}")
+        run_id = run.get("id")
+        if isinstance(run_id, int) and not isinstance(run_id, bool):
+            run_id = str(run_id)  # run.id=2024 reaches us as a number
+        if run_id is not None and not valid_id(run_id):
+            raise ValueError(f"run.id {run_id!r} is not a valid run id: it names the folder results/<id>, so letters, "
+                             "digits, '_', '.', '-', not starting with '.' or '-'")
         return cls(
-            results_dir=Path(run.get("results_dir") or "results"), run_id=run.get("id"), resume=bool(run.get("resume")),
+            results_dir=Path(run.get("results_dir") or "results"), run_id=run_id, resume=bool(run.get("resume")),
             timeout_s=timeout, keep_videos=tuple(keep) if isinstance(keep, (list, tuple)) else bool(keep),
             cases=tuple(str(c) for c in cases) if cases else None, stream=bool(run.get("stream")),
             paced=bool(run.get("paced", True)), chunk_s=float(run.get("chunk_s") or 0.04),
             shard=parse_shard(run.get("shard")),
         )
+
+    def id_for(self, model_name: str, suite_name: str) -> str:
+        """The run id: ``run.id``, else ``<model>-<suite>-<YYYYmmdd-HHMMSS>`` made a valid folder name
+        whatever the model is called (``../x``, ``a/b``)."""
+        if self.run_id is not None:
+            if not valid_id(self.run_id):  # set past from_config (with_run, a notebook)
+                raise ValueError(f"run id {self.run_id!r} is not a valid folder name")
+            return self.run_id
+        return as_id(f"{model_name}-{suite_name}-{time.strftime('%Y%m%d-%H%M%S')}")
 
 
 def parse_shard(value: Any) -> tuple[int, int] | None:

@@ -13,7 +13,6 @@ import fnmatch
 import os
 import platform
 import subprocess
-import time
 import traceback
 from pathlib import Path
 from typing import Any, Callable, Iterable
@@ -236,7 +235,7 @@ def evaluate(plan: EvaluationPlan, progress: Callable[[str], None] | None = None
     if suite is None:
         raise ValueError("the evaluation plan has no suite")
     cases = select_cases(suite, plan.run.cases, plan.run.shard)
-    run_id = plan.run.run_id or f"{plan.model_name}-{suite.name}-{time.strftime('%Y%m%d-%H%M%S')}"
+    run_id = plan.run.id_for(plan.model_name, suite.name)
     run_dir = Path(plan.run.results_dir) / run_id
     done: set[str] = set()
     started = utcnow()
