@@ -268,8 +268,9 @@ def evaluate(plan: EvaluationPlan, progress: Callable[[str], None] | None = None
                 store.write_manifest(manifest)
                 records = executor.run(plan, todo, store)
             except GenerationFailed as e:
-                records = (failed(new_record(c), "generate", e.kind, f"generator failed to start: {e.message}", e.detail)
-                           for c in todo)
+                # a list, not a generator: ``e`` is unbound once the except block ends
+                records = [failed(new_record(c), "generate", e.kind, f"generator failed to start: {e.message}", e.detail)
+                           for c in todo]
             for rec in records:
                 store.append(rec)
                 bar.update(1)

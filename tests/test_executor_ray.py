@@ -53,6 +53,10 @@ COUNTING = textwrap.dedent('''
             self._note(f"generate {case.id}")
             time.sleep(self.sleep_s)
             super().generate(case, output)
+
+    class Broken(Counting):
+        def setup(self):
+            raise RuntimeError("CUDA out of memory while loading the weights (simulated)")
 ''')
 
 
@@ -162,6 +166,16 @@ def test_model_loads_once_per_actor_and_streams_inside_it(cluster, counting, sha
         assert "realtime.latency_p50_s" in rec.values
         # a paced replay takes the case's own duration (the actor fed the audio in real time)
         assert rec.timing["wall_s"] >= 0.9 * durations[rec.case_id]
+
+
+def test_generator_that_cannot_start_fails_every_case_with_the_reason(cluster, counting, shared_cache, tmp_path):
+    model = [m.replace(":Counting", ":Broken") for m in counting_model(counting, tmp_path / "calls.log")]
+    run = evaluate_with(tmp_path, "broken", shared_cache, *model, "suite=smoke", "run.cases=[smoke_speak,smoke_listen]",
+                        executor=RAY)
+    assert run.manifest.status == "finished" and set(run.cases) == {"smoke_speak", "smoke_listen"}
+    for rec in run.cases.values():
+        assert rec.status == "error" and rec.error["type"] == "setup_error"
+        assert "out of memory while loading the weights" in rec.error["message"]
 
 
 @pytest.mark.parametrize("first,second", [("ray", "local"), ("local", "ray")])

@@ -87,13 +87,28 @@ _PLANS: dict[str, Any] = {}  # per worker process: plans rebuilt from a configur
 
 
 def node_plan(config: dict[str, Any], include: tuple[str, ...]):
-    """The evaluation plan of ``config``, rebuilt once per Ray worker process."""
+    """The evaluation plan of ``config``, rebuilt once per Ray worker process. A node that cannot
+    create the driver's analysis cache folder (no shared file system) caches in its temp folder:
+    the driver keeps its own copy of the features either way."""
+    from dataclasses import replace
+
     from ..plan import plan_from_config
 
     key = json.dumps([config, include], sort_keys=True, default=str)
     if key not in _PLANS:
-        _PLANS[key] = plan_from_config(config, include=include)
+        plan = plan_from_config(config, include=include)
+        if plan.cache_dir is not None and not _writable(plan.cache_dir):
+            plan = replace(plan, cache_dir=Path(tempfile.gettempdir()) / "lpmbench-cache")
+        _PLANS[key] = plan
     return _PLANS[key]
+
+
+def _writable(folder: Path) -> bool:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return False
+    return os.access(folder, os.W_OK)
 
 
 _ANALYZERS: dict[str, Any] = {}  # per worker process: its models load once, not once per case
@@ -145,7 +160,9 @@ class GeneratorActor:
         return {"description": desc, "suite_hash": plan.suite.content_hash, "place": {**placement(), "actor": self.slot}}
 
     def generate(self, case_id: str) -> tuple[tuple[Any, Any, dict[str, Any]], bytes | None]:
-        """((record, timing, placement), video bytes or None): the generation half of a case."""
+        """((record, timing, placement), video bytes): the generation half of a case. Timing is None
+        when generation failed (the record says why); the bytes are None when the generator wrote
+        no file, which the analysis then reports, as on one machine."""
         from ..runner import generate_case
 
         plan = node_plan(self.config, self.include)
@@ -153,11 +170,7 @@ class GeneratorActor:
         rec, video, timing = generate_case(plan, self.worker, self.scratch, case, self.streams)
         data = video.read_bytes() if video is not None and video.is_file() else None
         self.scratch.forget(case_id)
-        if video is not None and data is None:  # the generator reported success but wrote nothing
-            from ..runner import failed
-
-            rec = failed(rec, "generate", "error", "the generator wrote no video", timing=timing)
-        return (rec, timing if data is not None else None, {**placement(), "actor": self.slot}), data
+        return (rec, timing, {**placement(), "actor": self.slot}), data
 
     def close(self) -> None:
         if self.worker is not None:
@@ -166,7 +179,7 @@ class GeneratorActor:
         shutil.rmtree(self.scratch.dir, ignore_errors=True)
 
 
-def score_remote(config: dict[str, Any], include: tuple[str, ...], case_id: str, rec, timing, video: bytes):
+def score_remote(config: dict[str, Any], include: tuple[str, ...], case_id: str, rec, timing, video: bytes | None):
     """The analysis half of a case, as a CPU task: (record, series, video dropped, features bytes)."""
     from ..runner import score_case
 
@@ -176,7 +189,8 @@ def score_remote(config: dict[str, Any], include: tuple[str, ...], case_id: str,
     scratch = ScratchStore(tempfile.mkdtemp(prefix="lpmbench-score-")).open()
     try:
         path = scratch.video_path(case_id)
-        path.write_bytes(video)
+        if video is not None:
+            path.write_bytes(video)
         rec = score_case(plan, analyzer, scratch, case, path, timing, rec)
         features = None
         if rec.features_key:
@@ -345,16 +359,19 @@ class RayExecutor:
                     if timing is None:
                         yield _placed(rec, place)
                         continue
-                    _atomic_write(store.video_path(case.id), ray.get(vref))
+                    data, path = ray.get(vref), store.video_path(case.id)  # (a stale video is removed)
+                    if data is not None:
+                        _atomic_write(path, data)
                     scoring[score.remote(cfg, inc, case.id, rec, timing, vref)] = (case, rec, timing, vref, place, 0)
                 elif ref in scoring:
                     case, rec0, timing, vref, place, tries = scoring.pop(ref)
                     try:
                         rec, series, dropped, features = ray.get(ref)
-                    except (ray.exceptions.RayTaskError, ray.exceptions.RayError) as e:
+                    except ray.exceptions.RayError as e:
                         if not isinstance(e, ray.exceptions.RayTaskError) and tries < self.max_retries:
                             # a system failure (node lost, object lost): score again from the stored video
-                            data = ray.put(store.layout.video(case.id).read_bytes())
+                            stored = store.layout.video(case.id)
+                            data = ray.put(stored.read_bytes() if stored.is_file() else None)
                             scoring[score.remote(cfg, inc, case.id, rec0, timing, data)] = (case, rec0, timing, data, place, tries + 1)
                             continue
                         rec = failed(rec0, "analyze", type(e).__name__, f"the scoring task failed: {_first_line(e)}", str(e),
