@@ -55,6 +55,19 @@ def get_table(filters: Filters = Filters(), n_boot: int = N_BOOT) -> Leaderboard
     return _table(str(root), lbdata.folder_signature(root), include_unfinished(), key, n_boot)
 
 
+@st.cache_data(show_spinner="Scoring by category ...", max_entries=16)
+def _breakdown(root: str, signature: tuple, include_unfinished: bool, key: str, filters: tuple) -> pd.DataFrame:
+    from lpmbench.leaderboard.tables import breakdown
+
+    return breakdown(_load(root, signature, include_unfinished), key, Filters(*filters))
+
+
+def get_breakdown(key: str, filters: Filters = Filters()) -> pd.DataFrame:
+    root = results_dir()
+    f = (filters.suites, filters.modes, filters.styles, filters.models, filters.dimensions, filters.protocols)
+    return _breakdown(str(root), lbdata.folder_signature(root), include_unfinished(), key, f)
+
+
 @st.cache_data(max_entries=16, show_spinner=False)
 def suite_for(name: str, path: str) -> tuple[object, str]:
     return lbdata.load_suite_soft(name, path)

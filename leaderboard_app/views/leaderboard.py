@@ -2,7 +2,7 @@
 import streamlit as st
 
 from lpmbench.leaderboard import charts, export
-from lpmbench.leaderboard.tables import Filters, display_table, filter_options
+from lpmbench.leaderboard.tables import Filters, display_table, facet_keys, filter_options
 from lpmbench.leaderboard_app import ui
 
 st.title("lpmbench leaderboard")
@@ -75,6 +75,21 @@ if streaming_runs:
     ui.show_chart(charts.latency_chart(ui.get_latency(streaming_runs)), key="latency")
 else:
     st.info("Latency distributions: no streaming run in this selection.")
+
+st.subheader("By category")
+keys = facet_keys(data)
+if keys:
+    c1, c2 = st.columns(2)
+    key = c1.selectbox("Break down by", keys, key="facet_key", help="the cases' key:value tags, mode and style")
+    score = c2.selectbox("Score", ["overall", *lb.dims], key="facet_score")
+    per = ui.get_breakdown(key, filters)
+    if per.empty:
+        st.info(f"No {key} with at least 2 cases in this selection.")
+    else:
+        ui.show_chart(charts.heatmap(per, key, score), key="heatmap")
+        st.dataframe(per.round(1), hide_index=True, width="stretch", key="facet_table")
+else:
+    st.info("The cases carry no key:value tags to break the scores down by.")
 
 st.subheader("Export")
 fmt = st.radio("Format", list(export.FORMATS), horizontal=True, key="export_fmt")

@@ -163,3 +163,23 @@ def latency_chart(samples: pd.DataFrame) -> ChartResult:
         x=alt.X("latency_s:Q", bin=alt.Bin(maxbins=40), title="latency per frame (s)"),
         y=alt.Y("count():Q", stack=None, title="frames"), color="model:N")
     return ChartResult(hist.properties(height=220, title="per-frame latency"))
+
+
+def heatmap(table: pd.DataFrame, facet: str, score: str = "overall") -> ChartResult:
+    """Model x category heat map of one score (0-100) from :func:`lpmbench.leaderboard.tables.breakdown`,
+    the bootstrap interval in the tooltip. Missing cells stay empty (never drawn as 0)."""
+    if table is None or table.empty or facet not in table or score not in table:
+        return ChartResult(None, f"no per-{facet} scores for {score} in this selection")
+    t = table[["model", facet, score, f"{score}_lo", f"{score}_hi", "cases"]].dropna(subset=[score]).copy()
+    if t.empty:
+        return ChartResult(None, f"no model has a {score} score in any {facet}")
+    t["interval"] = [f"{lo:.1f}-{hi:.1f}" if np.isfinite(lo) and np.isfinite(hi) else "" for lo, hi in
+                     zip(t[f"{score}_lo"], t[f"{score}_hi"])]
+    t["label"] = t[score].round(0).astype(int).astype(str)
+    alt = _alt()
+    base = alt.Chart(t).encode(x=alt.X(f"{facet}:N", title=facet), y=alt.Y("model:N", title=None))
+    cells = base.mark_rect().encode(
+        color=alt.Color(f"{score}:Q", scale=alt.Scale(domain=[0, 100], scheme="viridis"), title=score),
+        tooltip=["model", facet, alt.Tooltip(f"{score}:Q", format=".1f"), "interval", "cases"])
+    text = base.mark_text(color="white").encode(text="label:N")
+    return ChartResult((cells + text).properties(title=f"{score} by {facet} (95% bootstrap intervals in the tooltip)"))

@@ -13,9 +13,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..results import CaseRecord, Run, list_runs, protocol_hash, validate_run
+from ..results import CaseRecord, ResultsError, Run, list_runs, protocol_hash, validate_run
 
-CASE_COLUMNS = ["run_id", "case_id", "status", "mode", "style", "character", "tags", "error"]
+CASE_COLUMNS = ["run_id", "case_id", "status", "mode", "style", "character", "tags", "facets", "error"]
+MAX_REFERENCE_BYTES = 64 << 20  # a human reference file named by a run's manifest
 RUN_COLUMNS = [
     "run_id", "model", "protocol", "suite", "suite_hash", "suite_path", "status", "streaming", "timed", "n_cases",
     "n_ok", "n_error", "n_skipped", "started_at", "finished_at", "hardware", "dir", "warnings",
@@ -89,14 +90,27 @@ def _case_row(run_id: str, r: CaseRecord) -> dict[str, Any]:
     return {
         "run_id": run_id, "case_id": _text(r.case_id), "status": r.status, "mode": _text(r.mode),
         "style": _text(r.style), "character": _text(r.character),
-        "tags": ", ".join(_text(t) for t in r.tags) if isinstance(r.tags, list) else _text(r.tags), "error": err,
+        "tags": ", ".join(_text(t) for t in r.tags) if isinstance(r.tags, list) else _text(r.tags),
+        "facets": facets(r.tags if isinstance(r.tags, list) else [], r.mode, r.style), "error": err,
     }
+
+
+def facets(tags: list[Any], mode: Any = "", style: Any = "") -> dict[str, str]:
+    """A case's facets for the per-category breakdown: its ``key:value`` tags (``category:listen``,
+    ``emotion:happy``, ``language:es`` ...) plus its mode and character style."""
+    out = {"mode": _text(mode), "style": _text(style)}
+    for t in tags:
+        key, sep, value = _text(t).partition(":")
+        if sep and key and value and key not in out:
+            out[key] = value
+    return {k: v for k, v in out.items() if v}
 
 
 def load_results(root: str | Path, *, include_unfinished: bool = False) -> ResultsData:
     """Load every run under ``root``. Unusable runs (malformed manifest, unscorable metric specs,
-    or, unless ``include_unfinished``, runs that are still running or were interrupted) are listed
-    in ``problems`` and left out of the tables."""
+    records the tables cannot take, or, unless ``include_unfinished``, runs that are still running
+    or were interrupted) are listed in ``problems`` and left out of the tables: a bad run folder
+    costs its own row, never the others'. A run is known by its folder name (unique in ``root``)."""
     root = Path(root)
     runs, bad = list_runs(root)
     problems: list[dict[str, Any]] = [
@@ -110,43 +124,23 @@ def load_results(root: str | Path, *, include_unfinished: bool = False) -> Resul
     states: dict[int, dict[str, dict[str, Any]]] = {}
     references: dict[str, Any] = {}
     for run in runs:
-        m = run.manifest
-        found = validate_run(run, require_finished=not include_unfinished, check_files=False)
-        errs = [str(p) for p in found if p.fatal]
-        if errs:
-            problems += [{"path": str(run.dir), "run_id": run.dir.name, "severity": "skipped", "problem": e} for e in errs]
+        try:
+            t = _run_tables(run, include_unfinished, references)
+        except Exception as e:  # noqa: BLE001 - whatever a hostile folder holds, it is that run's problem
+            t = _RunTables(problems=[f"unusable run folder ({type(e).__name__}: {str(e)[:300]})"], fatal=True)
+        problems += [{"path": str(run.dir), "run_id": run.dir.name, "severity": "skipped" if t.fatal else "warning",
+                      "problem": p} for p in t.problems]
+        if t.fatal:
             continue
-        for p in found:
-            problems.append({"path": str(run.dir), "run_id": m.run_id, "severity": "warning", "problem": str(p)})
-        protocol = _text(m.protocol) or protocol_hash(_text(m.suite.get("hash")), m.metrics, m.backends,
-                                                      (m.reference or {}).get("id"))
-        if protocol not in references:
-            references[protocol], why = resolve_reference(m.reference or {})
-            if why:
-                problems.append({"path": str(run.dir), "run_id": m.run_id, "severity": "warning", "problem": why})
-        pspecs = specs.setdefault(protocol, {})
-        for name, spec in m.metrics.items():
-            pspecs.setdefault(name, {"name": name, **spec})
-        run_id = _text(m.run_id) or run.dir.name
-        for r in run.cases.values():
-            if r.states:
-                states[len(case_rows)] = r.states
-            case_rows.append(_case_row(run_id, r))
-            value_rows.append({k: float(v) for k, v in r.values.items() if k in m.metrics})
-            for k, reason in (r.unavailable or {}).items():
-                unavail.append({"run_id": run_id, "case_id": r.case_id, "metric": _text(k), "reason": _text(reason)})
-        statuses = [r.status for r in run.cases.values()]
-        hw = m.hardware if isinstance(m.hardware, dict) else {}
-        run_rows.append({
-            "run_id": run_id, "model": _model_label(m.model), "protocol": protocol,
-            "suite": _text(m.suite.get("name")), "suite_hash": _text(m.suite.get("hash")),
-            "suite_path": _text(m.suite.get("path")), "status": m.status,
-            "streaming": _streamed(run, m.model), "timed": _timed(run), "n_cases": len(statuses),
-            "n_ok": statuses.count("ok"), "n_error": statuses.count("error"), "n_skipped": statuses.count("skipped"),
-            "started_at": _text(m.started_at), "finished_at": _text(m.finished_at),
-            "hardware": ", ".join(_text(hw.get(k)) for k in ("gpu", "cpu") if hw.get(k)),
-            "dir": str(run.dir), "warnings": len(run.problems),
-        })
+        pspecs = specs.setdefault(t.row["protocol"], {})
+        for name, spec in t.specs.items():
+            pspecs.setdefault(name, spec)
+        for i, st in t.states.items():
+            states[len(case_rows) + i] = st
+        case_rows += t.cases
+        value_rows += t.values
+        unavail += t.unavailable
+        run_rows.append(t.row)
     cases = pd.DataFrame(case_rows, columns=CASE_COLUMNS)
     values = pd.DataFrame(value_rows, index=cases.index, dtype=float)
     values = values.reindex(columns=sorted(values.columns))
@@ -164,6 +158,59 @@ def load_results(root: str | Path, *, include_unfinished: bool = False) -> Resul
     )
 
 
+@dataclass
+class _RunTables:
+    """One run's share of the tables, built completely before any of it is added."""
+
+    problems: list[str] = field(default_factory=list)
+    fatal: bool = False
+    row: dict[str, Any] = field(default_factory=dict)
+    cases: list[dict[str, Any]] = field(default_factory=list)
+    values: list[dict[str, float]] = field(default_factory=list)
+    unavailable: list[dict[str, str]] = field(default_factory=list)
+    states: dict[int, dict[str, dict[str, Any]]] = field(default_factory=dict)  # index into ``cases``
+    specs: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def _run_tables(run: Run, include_unfinished: bool, references: dict[str, Any]) -> _RunTables:
+    m = run.manifest
+    found = validate_run(run, require_finished=not include_unfinished, check_files=False)
+    errs = [str(p) for p in found if p.fatal]
+    if errs:
+        return _RunTables(problems=errs, fatal=True)
+    out = _RunTables(problems=[str(p) for p in found])
+    run_id = run.dir.name
+    if m.run_id != run_id:
+        out.problems.append(f"the manifest calls this run {m.run_id!r}: it is shown under its folder name")
+    protocol = _text(m.protocol) or protocol_hash(_text(m.suite.get("hash")), m.metrics, m.backends,
+                                                  (m.reference or {}).get("id"))
+    if protocol not in references:
+        references[protocol], why = resolve_reference(m.reference or {})
+        if why:
+            out.problems.append(why)
+    out.specs = {name: {"name": name, **spec} for name, spec in m.metrics.items()}
+    for r in run.cases.values():
+        if r.states:
+            out.states[len(out.cases)] = r.states
+        out.cases.append(_case_row(run_id, r))
+        out.values.append({k: float(v) for k, v in r.values.items() if k in m.metrics})
+        for k, reason in (r.unavailable or {}).items():
+            out.unavailable.append({"run_id": run_id, "case_id": r.case_id, "metric": _text(k), "reason": _text(reason)})
+    statuses = [r.status for r in run.cases.values()]
+    hw = m.hardware if isinstance(m.hardware, dict) else {}
+    out.row = {
+        "run_id": run_id, "model": _model_label(m.model), "protocol": protocol,
+        "suite": _text(m.suite.get("name")), "suite_hash": _text(m.suite.get("hash")),
+        "suite_path": _text(m.suite.get("path")), "status": m.status,
+        "streaming": _streamed(run, m.model), "timed": _timed(run), "n_cases": len(statuses),
+        "n_ok": statuses.count("ok"), "n_error": statuses.count("error"), "n_skipped": statuses.count("skipped"),
+        "started_at": _text(m.started_at), "finished_at": _text(m.finished_at),
+        "hardware": ", ".join(_text(hw.get(k)) for k in ("gpu", "cpu") if hw.get(k)),
+        "dir": str(run.dir), "warnings": len(run.problems),
+    }
+    return out
+
+
 def resolve_reference(recorded: dict[str, Any]) -> tuple[Any, str]:
     """The human reference a run was scored against (by the id it recorded), or (None, why not)."""
     from ..reference import ReferenceError, bundled_reference_path, load_reference
@@ -171,7 +218,7 @@ def resolve_reference(recorded: dict[str, Any]) -> tuple[Any, str]:
     if not recorded.get("id"):
         return None, ""
     for path in (recorded.get("path"), None if bundled_reference_path().is_file() else "skip"):
-        if path == "skip":
+        if path == "skip" or (path is not None and not _readable_reference(path)):
             continue
         try:
             ref = load_reference(path)
@@ -181,6 +228,16 @@ def resolve_reference(recorded: dict[str, Any]) -> tuple[Any, str]:
             return ref, ""
     return None, (f"human reference {recorded.get('name', '?')} (id {recorded['id']}) not found here: natural metrics "
                   "are scored on their specs' ranges")
+
+
+def _readable_reference(path: Any) -> bool:
+    """Whether a reference path recorded in a manifest may be read: a regular file of a sane size
+    (a manifest naming /dev/zero, a FIFO or a huge file must not hang or exhaust the app)."""
+    try:
+        p = Path(path)
+        return p.is_file() and p.stat().st_size <= MAX_REFERENCE_BYTES
+    except (OSError, TypeError, ValueError):
+        return False
 
 
 def _timed(run: Run) -> bool:
@@ -204,7 +261,7 @@ def _model_label(model: dict[str, Any]) -> str:
 
 def run_of(data: ResultsData, run_id: str) -> Run | None:
     """Reload one run (for series and videos), or None when it has gone or is unusable."""
-    from ..results import ResultsError, load_run
+    from ..results import load_run
 
     rows = data.runs[data.runs["run_id"] == run_id]
     if rows.empty:
@@ -252,6 +309,16 @@ def case_metrics(data: ResultsData, run_id: str, case_id: str) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["metric", "dimension", "direction", "value", "unavailable", "unit", "backend"])
 
 
+def case_series(run: Run | None, case_id: str) -> tuple[dict[str, dict[str, np.ndarray]], str]:
+    """A case's per-frame series, or ({}, why not) when its file is damaged or oversized."""
+    if run is None:
+        return {}, ""
+    try:
+        return run.series(case_id), ""
+    except ResultsError as e:
+        return {}, str(e)
+
+
 def latency_samples(data: ResultsData, run_ids: list[str] | None = None, *, max_cases: int = 200) -> pd.DataFrame:
     """Per-frame latencies (series ``realtime.latency``) of streaming runs: columns model, run_id,
     case_id, latency_s. Reads at most ``max_cases`` series files."""
@@ -268,8 +335,8 @@ def latency_samples(data: ResultsData, run_ids: list[str] | None = None, *, max_
                 break
             read += 1
             try:
-                s = run.series(case_id).get("realtime.latency")
-            except (OSError, ValueError):
+                s = run.series(case_id, names=("realtime.latency",)).get("realtime.latency")
+            except ResultsError:  # a damaged or oversized file: that case has no latency to show
                 continue
             if s and "y" in s:
                 y = np.asarray(s["y"], dtype=float).ravel()

@@ -197,6 +197,47 @@ def _corpus_inputs(data: ResultsData, pc: pd.DataFrame, metrics: list[str], spec
     return out
 
 
+def facet_keys(data: ResultsData) -> list[str]:
+    """The facets cases carry (``category`` first when present), for :func:`breakdown`."""
+    keys: dict[str, int] = {}
+    for f in data.cases.get("facets", pd.Series(dtype=object)):
+        for k in (f or {}):
+            keys[k] = keys.get(k, 0) + 1
+    return sorted(keys, key=lambda k: (k != "category", k))
+
+
+def breakdown(data: ResultsData, key: str = "category", filters: Filters = Filters(), *, n_boot: int = 300,
+              seed: int = 0, ci: float = 0.95) -> pd.DataFrame:
+    """Every dimension and the overall score per (protocol, model, value of facet ``key``): each
+    category scored on its own cases, with its own paired bootstrap interval, so a heat map of
+    model x category shows where a model is strong and which differences are real.
+
+    Columns: protocol, model, ``key`` (the value), cases, overall (+ _lo/_hi), each dimension
+    (+ _lo/_hi). Categories with fewer than 2 cases are left out (no interval).
+    """
+    cases = selected_cases(data, filters)
+    if cases.empty or "facets" not in cases:
+        return pd.DataFrame()
+    value = cases["facets"].map(lambda f: (f or {}).get(key))
+    rows = []
+    for v in sorted(x for x in value.dropna().unique()):
+        sub = cases[value == v]
+        if sub["case_id"].nunique() < 2:
+            continue
+        part = ResultsData(root=data.root, runs=data.runs, cases=data.cases.loc[sub.index],
+                           values=data.values.loc[sub.index], unavailable=data.unavailable, specs=data.specs,
+                           problems=data.problems, states={i: s for i, s in data.states.items() if i in sub.index},
+                           references=data.references, include_unfinished=data.include_unfinished)
+        lb = build_table(part, Filters(models=filters.models), n_boot=n_boot, seed=seed, ci=ci)
+        for _, r in lb.table.iterrows():
+            row = {"protocol": r["protocol"], "model": r["model"], key: v, "cases": r["cases"],
+                   "overall": r["overall"], "overall_lo": r["overall_lo"], "overall_hi": r["overall_hi"]}
+            for d in lb.dims:
+                row.update({d: r[d], f"{d}_lo": r[f"{d}_lo"], f"{d}_hi": r[f"{d}_hi"]})
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
 def display_table(lb: LeaderboardTable, *, decimals: int = 1) -> pd.DataFrame:
     """The main table for people: rank with its bootstrap interval, score per dimension, overall
     with its interval, completeness. Numeric columns stay numeric so they sort correctly."""
