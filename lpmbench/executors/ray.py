@@ -50,10 +50,9 @@ _LOOPBACK_ENV = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
 
 
 def _ray():
-    try:
-        import ray
-    except ImportError:
-        raise GenerationFailed("setup_error", "executor=ray needs Ray: pip install 'lpmbench[scale]'") from None
+    """Ray, imported on first use (lpmbench's core does not depend on it)."""
+    import ray
+
     return ray
 
 
@@ -222,6 +221,10 @@ class RayExecutor:
                  num_cpus: float = 1, max_retries: int = 2, runtime_env: dict[str, Any] | None = None,
                  resources: dict[str, float] | None = None, start_timeout_s: float = 900,
                  local: dict[str, Any] | None = None):
+        import importlib.util
+
+        if importlib.util.find_spec("ray") is None:
+            raise ValueError("executor=ray needs Ray: pip install 'lpmbench[scale]'")
         if actors is not None and int(actors) < 1:
             raise ValueError(f"executor.actors must be >= 1 (or null: one per GPU), got {actors!r}")
         if float(num_gpus) < 0 or float(num_cpus) <= 0 or float(actor_cpus) < 0:
@@ -396,7 +399,11 @@ class RayExecutor:
         if self.address == "local":
             ray.init(include_dashboard=False, configure_logging=False, log_to_driver=False, **self.local)
         else:
-            ray.init(address=self.address, configure_logging=False, log_to_driver=False)
+            try:
+                ray.init(address=self.address, configure_logging=False, log_to_driver=False)
+            except (ConnectionError, RuntimeError, ValueError) as e:
+                raise ValueError(f"executor.address={self.address}: no Ray cluster to connect to ({_first_line(e)}); "
+                                 "start one with `ray start --head`, or use executor.address=local") from None
         self._owns_session = True
 
     def _spawn(self, slot: _Slot) -> None:
