@@ -13,6 +13,11 @@ Layout of one run (:class:`RunLayout` is the only code that knows these names)::
 A case may appear more than once in ``cases.jsonl`` (a rescore appends a newer record); the
 loader keeps the last record per case id. Schema version: :data:`SCHEMA_VERSION`.
 
+Readers trust no file of a run folder (the leaderboard serves folders people send in): sizes are
+checked before anything is read or expanded. A file over its cap, or a series array that is not a
+1-D float array of at most :data:`MAX_SERIES_POINTS` samples, is a :class:`ResultsError` naming the
+file; a case line over :data:`MAX_RECORD_BYTES` is skipped like a torn one.
+
 Hashes (one recipe each, here):
 
 - :func:`case_input_hash`: a case's definition and every input file it reads. Equal hashes mean
@@ -33,7 +38,7 @@ import socket
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 import numpy as np
 
@@ -41,6 +46,13 @@ if TYPE_CHECKING:  # pragma: no cover
     from .case import Case
 
 SCHEMA_VERSION = 1
+MAX_MANIFEST_JSON_BYTES = 16 << 20  # manifest.json (a real one is some 20 kB, its frozen config included)
+MAX_CASES_BYTES = 512 << 20  # cases.jsonl (10 kB a record: 50,000 records, rescores included)
+MAX_RECORD_BYTES = 16 << 20  # one line of cases.jsonl
+MAX_SERIES_BYTES = 64 << 20  # a series .npz, on disk and expanded (a 10 min case: 0.5 MB on disk, 2 MB expanded)
+MAX_SERIES_POINTS = 1 << 22  # samples of one series array (46 h at 25 fps)
+MAX_SERIES_ARRAYS = 4096  # arrays in one series file (a case has some 30)
+SERIES_PARTS = ("t", "y", "y2")  # the arrays of one series: "<series>.t", "<series>.y" [, "<series>.y2"]
 RUN_STATUSES = ("running", "finished", "interrupted")
 CASE_STATUSES = ("ok", "error", "skipped")
 
@@ -97,7 +109,10 @@ class RunLayout:
         """The file a record's relative path names, or None if it is absent or escapes the run."""
         if not rel:
             return None
-        p = (self.dir / rel).resolve()
+        try:
+            p = (self.dir / rel).resolve()
+        except (OSError, ValueError):  # a NUL byte, a symlink loop
+            return None
         return p if self.dir.resolve() in p.parents and p.is_file() else None
 
 
@@ -182,6 +197,9 @@ class CaseRecord:
                 raise ResultsError(f"case {d['case_id']!r}: metric {name!r} has non-finite value {v!r}")
         if known.get("error") is not None and not isinstance(known["error"], dict):
             raise ResultsError(f"case {d['case_id']!r}: field 'error' must be an object or null")
+        for k in ("video", "series", "video_sha256", "features_key"):
+            if known.get(k) is not None and not isinstance(known[k], str):
+                raise ResultsError(f"case {d['case_id']!r}: field {k!r} must be a string or null")
         for name, st in (known.get("states") or {}).items():
             if not isinstance(st, dict) or not all(isinstance(v, (list, int, float)) for v in st.values()):
                 raise ResultsError(f"case {d['case_id']!r}: state of {name!r} must map keys to numbers or arrays")
@@ -244,34 +262,111 @@ class Run:
     def run_id(self) -> str:
         return self.manifest.run_id
 
-    def series(self, case_id: str) -> dict[str, dict[str, np.ndarray]]:
+    def series(self, case_id: str, names: Iterable[str] | None = None) -> dict[str, dict[str, np.ndarray]]:
+        """The per-frame series of a case (only ``names``, if given): {series: {"t", "y"[, "y2"]: array}};
+        {} when it has none. Raises :class:`ResultsError` on a malformed or oversized file."""
         rec = self.cases.get(case_id)
         path = self.layout.inside(rec.series if rec else None)
-        if path is None:
-            return {}
-        out: dict[str, dict[str, np.ndarray]] = {}
-        with np.load(path, allow_pickle=False) as z:
-            for k in z.files:
-                name, _, key = k.rpartition(".")
-                out.setdefault(name, {})[key] = z[k]
-        return out
+        return {} if path is None else read_series(path, names)
 
     def video_path(self, case_id: str) -> Path | None:
         rec = self.cases.get(case_id)
         return self.layout.inside(rec.video if rec else None)
 
 
+def read_series(path: Path, names: Iterable[str] | None = None) -> dict[str, dict[str, np.ndarray]]:
+    """A series file (``.npz``) read without trusting it: its size, the number and expanded sizes of
+    its members (from the zip directory) and each array's dtype and shape (from its ``.npy`` header)
+    are checked before any data is decompressed."""
+    import zipfile
+
+    where = f"series file {path}"
+    wanted = None if names is None else set(names)
+    out: dict[str, dict[str, np.ndarray]] = {}
+    try:
+        size = path.stat().st_size
+        if size > MAX_SERIES_BYTES:
+            raise ResultsError(f"{where}: {size} bytes, more than the {MAX_SERIES_BYTES >> 20} MiB a series file may have")
+        with open(path, "rb") as f:
+            _check_zip_entries(f, where)
+            with zipfile.ZipFile(f) as z:
+                infos = z.infolist()
+                expanded = sum(i.file_size for i in infos)
+                if expanded > MAX_SERIES_BYTES:
+                    raise ResultsError(f"{where}: expands to {expanded} bytes, more than the {MAX_SERIES_BYTES >> 20} MiB "
+                                       "a series file may hold (a decompression bomb?)")
+                for info in infos:
+                    name, _, part = info.filename.removesuffix(".npy").rpartition(".")
+                    if not info.filename.endswith(".npy") or not name or part not in SERIES_PARTS:
+                        raise ResultsError(f"{where}: unexpected member {info.filename!r} (expected <series>.t/.y/.y2)")
+                    if wanted is None or name in wanted:
+                        with z.open(info) as m:
+                            out.setdefault(name, {})[part] = _read_series_array(m, f"{where}, array {info.filename!r}")
+    except ResultsError:
+        raise
+    except (OSError, EOFError, ValueError, zipfile.BadZipFile, zipfile.LargeZipFile) as e:
+        raise ResultsError(f"{where}: unreadable ({e})") from None
+    for name, parts in out.items():
+        if len({len(a) for a in parts.values()}) > 1:
+            raise ResultsError(f"{where}: the arrays of series {name!r} differ in length")
+    return out
+
+
+def _check_zip_entries(f: Any, where: str) -> None:
+    """Refuse a zip whose end record announces more than MAX_SERIES_ARRAYS members, before zipfile
+    builds its directory (millions of tiny members would cost far more memory than the file)."""
+    f.seek(0, os.SEEK_END)
+    tail_at = max(0, f.tell() - (1 << 16) - 22)
+    f.seek(tail_at)
+    tail = f.read()
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or len(tail) < at + 22:
+        raise ResultsError(f"{where}: not a series file (no zip end record)")
+    entries = int.from_bytes(tail[at + 10:at + 12], "little")
+    if entries > MAX_SERIES_ARRAYS:  # 0xFFFF (zip64) included: numpy writes zip64 only past 65535 members
+        raise ResultsError(f"{where}: {entries} members, more than the {MAX_SERIES_ARRAYS} a series file may have")
+    f.seek(0)
+
+
+def _read_series_array(m: Any, where: str) -> np.ndarray:
+    """One ``.npy`` member: a 1-D float array of at most MAX_SERIES_POINTS samples, checked from its
+    header before its data is read."""
+    fmt = np.lib.format
+    version = fmt.read_magic(m)
+    if version not in ((1, 0), (2, 0)):
+        raise ResultsError(f"{where}: .npy format version {version} is not one lpmbench writes")
+    shape, _, dtype = (fmt.read_array_header_1_0 if version == (1, 0) else fmt.read_array_header_2_0)(m)
+    if dtype.kind != "f" or len(shape) != 1:
+        raise ResultsError(f"{where}: expected a 1-D float array, got dtype {dtype} and shape {shape}")
+    if shape[0] > MAX_SERIES_POINTS:
+        raise ResultsError(f"{where}: {shape[0]} samples, more than the {MAX_SERIES_POINTS} a series may have")
+    data = m.read(shape[0] * dtype.itemsize)
+    if len(data) != shape[0] * dtype.itemsize:
+        raise ResultsError(f"{where}: truncated ({len(data)} of {shape[0] * dtype.itemsize} bytes)")
+    return np.frombuffer(data, dtype=dtype).astype(dtype.newbyteorder("="))
+
+
 def iter_records(path: Path) -> Iterator[tuple[int, dict[str, Any] | None, str | None]]:
-    """(line number, parsed dict or None, problem or None) for each line of a cases.jsonl."""
-    with open(path, encoding="utf-8", errors="replace") as f:
-        for i, line in enumerate(f, 1):
+    """(line number, parsed value or None, problem or None) for each line of a cases.jsonl; a line
+    longer than MAX_RECORD_BYTES is skipped unread (its problem says so)."""
+    with open(path, "rb") as f:
+        i = 0
+        while line := f.readline(MAX_RECORD_BYTES + 1):
+            i += 1
+            if len(line) > MAX_RECORD_BYTES:
+                while line and not line.endswith(b"\n"):
+                    line = f.readline(1 << 20)
+                yield i, None, f"cases.jsonl line {i}: longer than {MAX_RECORD_BYTES >> 20} MiB: skipped"
+                continue
             if not line.strip():
                 continue
             try:
-                yield i, json.loads(line), None
+                yield i, json.loads(line.decode("utf-8", errors="replace")), None
             except json.JSONDecodeError as e:
                 # a run killed mid-write leaves a torn last line: report it, keep the rest
                 yield i, None, f"cases.jsonl line {i}: not valid JSON ({e.msg})"
+            except (ValueError, RecursionError) as e:  # a number of 5000 digits, arrays nested 100,000 deep
+                yield i, None, f"cases.jsonl line {i}: not a usable JSON value ({type(e).__name__}: {str(e)[:100]})"
 
 
 def load_run(run_dir: str | Path, *, strict: bool = False) -> Run:
@@ -280,10 +375,14 @@ def load_run(run_dir: str | Path, *, strict: bool = False) -> Run:
     layout = RunLayout(Path(run_dir))
     if not layout.manifest.is_file():
         raise ResultsError(f"{layout.dir}: no manifest.json")
+    for path, cap in ((layout.manifest, MAX_MANIFEST_JSON_BYTES), (layout.cases, MAX_CASES_BYTES)):
+        size = path.stat().st_size if path.is_file() else 0
+        if size > cap:
+            raise ResultsError(f"{path}: {size} bytes, more than the {cap >> 20} MiB lpmbench reads")
     try:
         mdata = json.loads(layout.manifest.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise ResultsError(f"{layout.manifest}: not valid JSON ({e})") from None
+    except (ValueError, RecursionError) as e:  # JSONDecodeError, UnicodeDecodeError, 5000-digit numbers, deep nesting
+        raise ResultsError(f"{layout.manifest}: not valid JSON ({type(e).__name__}: {str(e)[:200]})") from None
     if not isinstance(mdata, dict):
         raise ResultsError(f"{layout.manifest}: expected a JSON object")
     manifest = RunManifest.from_dict(mdata)

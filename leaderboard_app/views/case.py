@@ -3,7 +3,7 @@ import pandas as pd
 import streamlit as st
 
 from lpmbench.leaderboard import charts
-from lpmbench.leaderboard.data import case_metrics, run_of
+from lpmbench.leaderboard.data import case_metrics, case_series, run_of
 from lpmbench.leaderboard_app import ui
 
 KNOWN_SERIES = {"identity.csim", "lipsync.mouth_vs_audio", "head_pose.yaw", "head_pose.pitch", "head_pose.roll"}
@@ -78,11 +78,10 @@ if n_un:
     st.caption(f"{n_un} metric(s) unavailable for this case: the 'unavailable' column gives the reason.")
 
 st.subheader("Curves")
-try:
-    series = run.series(case_id) if run is not None else {}
-except (OSError, ValueError) as e:  # a damaged series file must not break the page
-    series = {}
-    st.warning(f"Series file unreadable: {e}")
+series, series_problem = case_series(run, case_id)
+if series_problem:  # a damaged or oversized series file costs its curves, not the page
+    st.warning("Series file unreadable:")
+    st.text(series_problem)
 ui.show_chart(charts.series_chart(series, "identity.csim", title="identity similarity over time",
                                   y_title="cosine similarity"), key="s_id")
 ui.show_chart(charts.series_chart(series, "lipsync.mouth_vs_audio", title="mouth opening vs audio envelope",

@@ -3,7 +3,7 @@ import pandas as pd
 import streamlit as st
 
 from lpmbench.leaderboard import charts
-from lpmbench.leaderboard.data import case_metrics, run_of
+from lpmbench.leaderboard.data import case_metrics, case_series, run_of
 from lpmbench.leaderboard.tables import Filters, selected_cases
 from lpmbench.leaderboard_app import ui
 
@@ -62,8 +62,11 @@ st.subheader("Metrics")
 st.dataframe(both.reset_index(), hide_index=True, width="stretch", key="cmp_metrics")
 
 st.subheader("Curves")
-sa = ra.series(case_id) if ra is not None else {}
-sb = rb.series(case_id) if rb is not None else {}
+(sa, why_a), (sb, why_b) = case_series(ra, case_id), case_series(rb, case_id)
+for side_label, why in (("A", why_a), ("B", why_b)):
+    if why:
+        st.warning(f"{side_label}: series file unreadable:")
+        st.text(why)
 names = sorted(set(sa) | set(sb))
 if not names:
     st.info("Neither run recorded per-frame series for this case.")
