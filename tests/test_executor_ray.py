@@ -132,7 +132,7 @@ def test_ray_gives_the_local_executors_values_on_smoke(cluster, tmp_path):
             assert rec.status == other.status == "ok", (rec.error, other.error)
             assert rec.video_sha256 == other.video_sha256 and rec.features_key == other.features_key
             # every metric of the video is identical; only the realtime ones measure this run's clock
-            assert measured(rec.values, on_ray) == measured(other.values, on_ray) and len(measured(rec.values, on_ray)) >= 10
+            assert measured(rec.values, on_ray) == measured(other.values, on_ray) and measured(rec.values, on_ray)
             assert rec.unavailable == other.unavailable and rec.states == other.states
         # the curves were written by the driver's store from the task's series
         assert set(on_ray.series(cid)) == set(piped.series(cid))
