@@ -211,7 +211,6 @@ class _Slot:
     starting: Any = None  # ObjectRef of start() while the actor loads its generator
     since: float = 0.0
     place: dict[str, Any] = field(default_factory=dict)
-    restarts: int = 0
 
 
 class RayExecutor:
@@ -290,6 +289,12 @@ class RayExecutor:
 
     def close(self) -> None:
         ray = _ray() if self.slots or self._owns_session else None
+        live = [s.actor for s in self.slots if s.actor is not None and s.starting is None]
+        if live:  # let each adapter close (release its GPU) before its actor goes
+            try:
+                ray.wait([a.close.remote() for a in live], num_returns=len(live), timeout=30)
+            except Exception:  # an actor already gone with its node
+                pass
         for s in self.slots:
             self._retire(s)
         self.slots = []
@@ -318,7 +323,7 @@ class RayExecutor:
         def lost(slot: _Slot, case: Case, why: str) -> Any:
             """The actor died with ``case`` in flight: retry it (with a fresh actor) or give up on it."""
             attempts[case.id] = attempts.get(case.id, 0) + 1
-            self._replace(slot, plan)
+            self._replace(slot)
             if attempts[case.id] <= self.max_retries:
                 pending.appendleft(case)
                 return None
@@ -441,10 +446,9 @@ class RayExecutor:
         slot.place = out["place"]
         return out["description"]
 
-    def _replace(self, slot: _Slot, plan: Any) -> None:
+    def _replace(self, slot: _Slot) -> None:
         """A fresh actor in ``slot`` (wherever the cluster has room) after its actor died."""
         self._retire(slot)
-        slot.restarts += 1
         self._spawn(slot)
 
     def _retire(self, slot: _Slot) -> None:
