@@ -2,6 +2,7 @@
 and how each automatic dimension agrees with the human ranking."""
 import random
 
+import pandas as pd
 import streamlit as st
 
 from lpmbench.leaderboard import preference as pref
@@ -69,13 +70,21 @@ with tab_vote:
                     votes = [pref.Vote(protocol, case_id, model_a, model_b, d, o, voter=voter,
                                        run_a=run_ids["A"], run_b=run_ids["B"]) for d, o in answers.items() if o]
                     if votes:
-                        n = store.add(votes)
-                        st.success(f"Stored {n} vote(s).")
+                        try:
+                            st.success(f"Stored {store.add(votes)} vote(s).")
+                        except pref.PreferenceError as e:  # a read-only or damaged votes file
+                            st.error("Votes not stored:")
+                            st.text(str(e))
                     else:
                         st.warning("No dimension was rated: nothing stored.")
 
 with tab_results:
-    votes = store.votes(protocol)
+    try:
+        votes = store.votes(protocol)
+    except pref.PreferenceError as e:
+        st.error("Votes unreadable:")
+        st.text(str(e))
+        votes = pd.DataFrame(columns=pref.VOTE_COLUMNS)
     st.text(f"{len(votes)} vote(s) for this protocol.")
     if votes.empty:
         st.info("No votes yet: rate a pair on the Vote tab.")

@@ -13,6 +13,7 @@ over votes (``numpy.random.default_rng(seed)``, seed 0 by default).
 """
 from __future__ import annotations
 
+import random
 import sqlite3
 import time
 from dataclasses import dataclass
@@ -45,6 +46,10 @@ CREATE TABLE IF NOT EXISTS votes (
 );
 CREATE INDEX IF NOT EXISTS votes_protocol ON votes (protocol, dimension);
 """
+
+
+BUSY_TIMEOUT_S = 30.0  # how long one write waits for SQLite's write lock
+WRITE_ATTEMPTS = 5  # a write still refused after BUSY_TIMEOUT_S is tried again, this often
 
 
 class PreferenceError(ValueError):
@@ -88,16 +93,29 @@ def default_votes_path(environ: dict[str, str] | None = None) -> Path:
 
 
 class VoteStore:
-    """Votes in an embedded SQLite file (created on first use). Safe for several app sessions:
-    each call opens its own short-lived connection."""
+    """Votes in an embedded SQLite file (created on first use). Safe for many app sessions and
+    processes at once: each call opens its own short-lived connection; the file is in WAL mode
+    (readers never block the writer, nor it them), a write takes the write lock before it reads
+    (``BEGIN IMMEDIATE``: no lock upgrade that SQLite would have to break), waits up to
+    :data:`BUSY_TIMEOUT_S` for it and is retried :data:`WRITE_ATTEMPTS` times. A file that cannot
+    be written (a read-only folder) is one :class:`PreferenceError` naming it."""
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
 
+    def _fail(self, doing: str, e: Exception) -> PreferenceError:
+        hint = "" if isinstance(e, PreferenceError) else (
+            ": is its folder read-only? Set LPMBENCH_VOTES to a file you can write" if _unwritable(e) else "")
+        return PreferenceError(f"votes file {self.path}: cannot {doing} ({e}){hint}")
+
     def _connect(self) -> sqlite3.Connection:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        con = sqlite3.connect(self.path, timeout=10)
-        con.executescript(_SCHEMA)
+        con = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)  # transactions are ours
+        try:
+            if con.execute("PRAGMA journal_mode=WAL").fetchone()[0].lower() != "wal":
+                raise PreferenceError("the file cannot be switched to WAL mode")
+        except BaseException:
+            con.close()
+            raise
         return con
 
     def add(self, votes: Vote | Iterable[Vote]) -> int:
@@ -106,31 +124,70 @@ class VoteStore:
         for v in vs:
             v.check()
         now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-        con = self._connect()
+        rows = [(now, v.voter, v.protocol, v.case_id, v.model_a, v.model_b, v.run_a, v.run_b, v.dimension, v.outcome)
+                for v in vs]
         try:
-            with con:
-                con.executemany(
-                    "INSERT INTO votes (created_at, voter, protocol, case_id, model_a, model_b, run_a, run_b, dimension,"
-                    " outcome) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [(now, v.voter, v.protocol, v.case_id, v.model_a, v.model_b, v.run_a, v.run_b, v.dimension,
-                      v.outcome) for v in vs],
-                )
-        finally:
-            con.close()
-        return len(vs)
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise self._fail("create its folder", e) from None
+        for attempt in range(WRITE_ATTEMPTS):
+            try:
+                con = self._connect()
+                try:
+                    con.execute("BEGIN IMMEDIATE")
+                    try:
+                        for stmt in _SCHEMA.split(";"):  # not executescript: it would commit first
+                            if stmt.strip():
+                                con.execute(stmt)
+                        con.executemany(
+                            "INSERT INTO votes (created_at, voter, protocol, case_id, model_a, model_b, run_a, run_b,"
+                            " dimension, outcome) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+                        con.execute("COMMIT")
+                    except BaseException:
+                        con.execute("ROLLBACK")
+                        raise
+                finally:
+                    con.close()
+                return len(vs)
+            except sqlite3.OperationalError as e:
+                if not _busy(e) or attempt == WRITE_ATTEMPTS - 1:
+                    raise self._fail(f"store {len(vs)} vote(s)", e) from None
+                time.sleep(0.05 * 2 ** attempt * (1 + random.random()))  # jittered back-off before the next attempt
+            except (sqlite3.Error, PreferenceError) as e:
+                raise self._fail(f"store {len(vs)} vote(s)", e) from None
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def votes(self, protocol: str | None = None) -> pd.DataFrame:
-        """All votes (optionally of one protocol) as a DataFrame with VOTE_COLUMNS."""
+        """All votes (optionally of one protocol) as a DataFrame with VOTE_COLUMNS. A file in a
+        read-only folder is read as it stands (``immutable``: WAL mode needs a writable folder)."""
         if not self.path.is_file():
             return pd.DataFrame(columns=VOTE_COLUMNS)
-        con = self._connect()
         try:
-            q, args = f"SELECT {', '.join(VOTE_COLUMNS)} FROM votes", ()
-            if protocol is not None:
-                q, args = q + " WHERE protocol = ?", (protocol,)
-            return pd.read_sql_query(q + " ORDER BY id", con, params=args)
-        finally:
-            con.close()
+            try:
+                con = self._connect()
+            except sqlite3.OperationalError as e:
+                if not _unwritable(e):
+                    raise
+                con = sqlite3.connect(self.path.resolve().as_uri() + "?mode=ro&immutable=1", uri=True)
+            try:
+                if not con.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'votes'").fetchone():
+                    return pd.DataFrame(columns=VOTE_COLUMNS)
+                q, args = f"SELECT {', '.join(VOTE_COLUMNS)} FROM votes", ()
+                if protocol is not None:
+                    q, args = q + " WHERE protocol = ?", (protocol,)
+                return pd.read_sql_query(q + " ORDER BY id", con, params=args)
+            finally:
+                con.close()
+        except (sqlite3.Error, PreferenceError, pd.errors.DatabaseError) as e:
+            raise self._fail("read it", e) from None
+
+
+def _busy(e: sqlite3.OperationalError) -> bool:
+    return "locked" in str(e) or "busy" in str(e)
+
+
+def _unwritable(e: Exception) -> bool:
+    return isinstance(e, OSError) or any(s in str(e) for s in ("readonly", "read-only", "unable to open"))
 
 
 def tally(votes: pd.DataFrame) -> pd.DataFrame:
