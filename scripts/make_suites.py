@@ -1,8 +1,8 @@
 #!/usr/bin/env python
 """Regenerate the bundled benchmark suites ``prompts/smoke``, ``prompts/mini`` and ``prompts/standard``.
 
-    python scripts/make_suites.py                 # rewrite prompts/<suite>/ (manifest + assets)
-    python scripts/make_suites.py --suite smoke   # only one suite
+    python scripts/make_suites.py                 # rewrite prompts/smoke and prompts/mini (manifest + assets)
+    python scripts/make_suites.py --suite standard  # the standard suite (needs the suites extra; ~30 min)
     python scripts/make_suites.py --out /tmp/x    # write elsewhere (prompts/ untouched)
     python scripts/make_suites.py --check         # regenerate into a temp folder, compare bytes
     python scripts/make_suites.py --cards         # print each suite's counts per facet (docs/suites.md)
@@ -165,7 +165,7 @@ def build_characters(suite: SuiteSpec, out: Path) -> tuple[dict, list[dict], dic
         refs = []
         for suffix, make in (("", c.make), *c.extra):
             img = make(suite.resolution)
-            rel = f"characters/{cid}{'_' + suffix if suffix else ''}.png"
+            rel = f"characters/{cid}{'.' + suffix if suffix else ''}.png"  # '.': no clash with another id
             save_png(img, out / rel)
             found = detect_faces(img, upsample=0)
             if not refs:
@@ -273,12 +273,13 @@ def compare_trees(a: Path, b: Path) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--suite", action="append", choices=sorted(SUITES), help="suite(s) to build (default: all)")
+    ap.add_argument("--suite", action="append", choices=sorted(SUITES),
+                    help=f"suite(s) to build (default: {', '.join(sorted(SMALL_SUITES))}; standard needs the suites extra and ~30 min)")
     ap.add_argument("--out", type=Path, default=REPO / "prompts", help="folder holding <suite>/ (default: prompts/)")
     ap.add_argument("--check", action="store_true", help="regenerate into a temporary folder and compare with --out")
     ap.add_argument("--cards", action="store_true", help="print the card (counts per facet) of each suite in --out")
     args = ap.parse_args(argv)
-    names = args.suite or sorted(SUITES)
+    names = args.suite or sorted(SMALL_SUITES)
     if args.cards:
         import yaml
 
