@@ -14,8 +14,17 @@ from .manifest import md_table
 SCRIPT = "scripts/make_suites.py"
 
 
-def _facets(cases: list[dict], key: str) -> Counter:
-    return Counter(t.split(":", 1)[1] for c in cases for t in c.get("tags", []) if t.startswith(key + ":"))
+def _values(case: dict, key: str, chars: dict) -> list[str]:
+    """A case's values of facet ``key``: its tags, or for suites without facet tags (smoke, mini)
+    the mode as category, and the language and style fields."""
+    tagged = [t.split(":", 1)[1] for t in case.get("tags", []) if t.startswith(key + ":")]
+    if tagged or key not in ("category", "language", "style"):
+        return tagged
+    if key == "category":
+        return [case["mode"]]
+    if key == "language":
+        return [case["language"]] if case.get("language") else []
+    return [chars[case["character"]]["style"]]
 
 
 def _count_table(title: str, counts: dict, durations: dict | None = None) -> str:
@@ -24,31 +33,35 @@ def _count_table(title: str, counts: dict, durations: dict | None = None) -> str
 
 
 def suite_card(manifest: dict, root: Path) -> str:
-    """Markdown tables: totals, then cases (and minutes) per category, language, style, shot,
-    emotion and attitude."""
+    """Markdown tables: totals, then cases (and minutes) per category (mode where there are no
+    category tags), language, style, shot, emotion and attitude; empty tables are left out."""
     cases = manifest["cases"]
     chars = manifest["characters"]
     total = sum(c["duration"] for c in cases)
     files = [p for p in root.rglob("*") if p.is_file() and p.name not in ("README.md", "suite.yaml")]
     size = sum(p.stat().st_size for p in files)
+    counts: dict[str, Counter] = {}
     minutes: dict[str, Counter] = {}
-    for key in ("category", "language", "style", "shot"):
-        m: Counter = Counter()
+    for key in ("category", "language", "style", "shot", "emotion", "attitude"):
+        counts[key], minutes[key] = Counter(), Counter()
         for c in cases:
-            for t in c.get("tags", []):
-                if t.startswith(key + ":"):
-                    m[t.split(":", 1)[1]] += c["duration"]
-        minutes[key] = m
+            for v in _values(c, key, chars):
+                counts[key][v] += 1
+                minutes[key][v] += c["duration"]
     style_chars = Counter(ch["style"] for ch in chars.values())
     parts = [
         f"{len(cases)} cases, {total / 3600:.2f} h of video ({total:.0f} s), {len(chars)} characters "
         f"({', '.join(f'{n} {s}' for s, n in sorted(style_chars.items()))}), assets {size / 1e6:.1f} MB "
         f"(largest file {max(p.stat().st_size for p in files) / 1e6:.2f} MB; README and manifest aside).",
     ]
-    for key, title in (("category", "category"), ("language", "language"), ("style", "character style"), ("shot", "shot")):
-        parts.append(f"**Per {title}**\n\n" + _count_table(key, _facets(cases, key), minutes[key]))
-    parts.append("**Per emotion** (an emotion transition counts for both)\n\n" + _count_table("emotion", _facets(cases, "emotion")))
-    parts.append("**Per listening attitude**\n\n" + _count_table("attitude", _facets(cases, "attitude")))
+    tagged = any(t.startswith("category:") for c in cases for t in c.get("tags", []))
+    for key, title in (("category", "category" if tagged else "mode"), ("language", "language"), ("style", "character style"), ("shot", "shot")):
+        if counts[key]:
+            parts.append(f"**Per {title}**\n\n" + _count_table(key if tagged or key != "category" else "mode", counts[key], minutes[key]))
+    if counts["emotion"]:
+        parts.append("**Per emotion** (an emotion transition counts for both)\n\n" + _count_table("emotion", counts["emotion"]))
+    if counts["attitude"]:
+        parts.append("**Per listening attitude**\n\n" + _count_table("attitude", counts["attitude"]))
     return "\n\n".join(parts)
 
 
