@@ -1,7 +1,9 @@
 """Shared per-video features: the output of the one analysis pass, the input of every metric.
 
-Per-frame arrays have length ``n_frames`` (T) at the video's frame rate ``fps``. Missing values
-are NaN (floats) and ``face_present`` is False there. Lengths are in units of the inter-ocular
+Per-frame arrays have length ``n_frames`` (T) at the video's own frame rate ``fps`` (which may
+differ from the case's: ``meta["requested_fps"]``; a variable-rate video is read on a uniform
+grid at its mean rate, ``meta["timeline"]``); frame t is at t / fps s from the video's start.
+Missing values are NaN (floats) and ``face_present`` is False there. Lengths are in units of the inter-ocular
 distance (IOD) as METRICS.md defines, unless a name says ``_px``. Feature names below are the
 strings that metrics list in ``requires``; the analysis pass fills them, and :meth:`Features.get`
 raises :class:`FeatureUnavailable` (with the reason) for any feature a backend could not compute.
@@ -14,6 +16,10 @@ face      face_present (T,) bool; face_box_px (T,4) x0,y0,x1,y1; det_score (T,)
 signals   mouth_open (T,) inner-lip gap / IOD; mouth_width (T,); ear (T,) eye aspect ratio;
           brow (T,) brow height / IOD
 pose      pose_deg (T,3) yaw, pitch, roll relative to the reference pose, unwrapped, rigid landmarks
+gaze      gaze (T,2) iris position in the eyes, mean of the open eyes: x -1..1 between the eye corners
+               (> 0 toward image right), y -1..1 between the lids (> 0 up); NaN where not measured
+          gaze_valid (T,) bool, an open eye was measured; ref_gaze (2,) the same on the reference
+          (lpmbench/analysis/gaze.py)
 shape     aligned (T,68,2) landmarks Procrustes-aligned onto the reference, in reference-IOD units
 identity  emb_frames (K,) frame indices embedded (>= 5 Hz); embeddings (K,D) L2-normalised;
           ref_embedding (D,) L2-normalised mean of the reference images; emb_backend (str)

@@ -1,7 +1,11 @@
 """Media I/O on PyAV: audio loading, a streaming video writer, probing and the one frame decoder.
 
-Only the analysis pass calls :func:`iter_frames`; everything else that needs facts about a video
-asks :func:`probe`, which reads container metadata without decoding frames.
+Videos come as generators and cameras make them: any frame rate (variable too), size and aspect
+ratio, rotation metadata. :func:`probe` reads the container's facts (and decodes the first frame
+only, for its upright size); :func:`timeline` reads every frame's timestamp without decoding;
+:func:`decode` is the one frame decoder (upright, C-contiguous RGB, bounded by
+:data:`MAX_PIXELS` / :data:`MAX_SIDE`) and :class:`GridFrames` puts its frames on a timeline's
+uniform grid. Only the analysis pass decodes whole videos.
 """
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ import hashlib
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator
 
 import numpy as np
 
@@ -71,16 +75,45 @@ def _decode_audio_av(path: Path) -> tuple[np.ndarray, int]:
 @dataclass(frozen=True)
 class VideoInfo:
     path: Path
-    width: int
+    width: int  # upright, as a player shows it (rotation applied)
     height: int
-    fps: float
+    fps: float  # the container's nominal rate; the analysis reads the frame timestamps (timeline)
     n_frames: int  # from the container; may be an estimate for some formats
     duration: float
     has_audio: bool
+    rotation: int = 0  # degrees counter-clockwise a player turns the coded frames (display matrix)
+    container: str = ""  # FFmpeg's format name, e.g. "mov,mp4,m4a,3gp,3g2,mj2"
+    codec: str = ""  # e.g. "h264"
 
 
-def probe(path: str | Path) -> VideoInfo:
-    """Container facts without decoding. Raises :class:`MediaError` for missing/empty/corrupt files."""
+# Bounds on what the decoder accepts, checked from the container header before any frame is
+# decoded, and again by FFmpeg for every frame (``max_pixels``): a 8K UHD frame is 33 MP.
+MAX_PIXELS = 40_000_000  # width * height
+MAX_SIDE = 8192  # px, either side
+MIN_FRAMES = 2  # fewer frames than this is a still image, not a video
+
+
+def _is_image_format(name: str) -> bool:
+    # FFmpeg reads a single picture through an image demuxer: "png_pipe", "jpeg_pipe", "image2", ...
+    return name == "image2" or name.endswith("_pipe")
+
+
+def _quarter_turns(rotation: float | None) -> int:
+    """Counter-clockwise quarter turns (0-3) of a display-matrix rotation in degrees."""
+    return int(round((rotation or 0) / 90.0)) % 4
+
+
+def _open_decoder(c, s, threads: int, max_pixels: int) -> None:
+    s.thread_type = "AUTO"
+    if threads:
+        s.codec_context.thread_count = threads
+    s.codec_context.options = {"max_pixels": str(int(max_pixels))}  # FFmpeg refuses larger frames itself
+
+
+def probe(path: str | Path, *, max_pixels: int = MAX_PIXELS, max_side: int = MAX_SIDE) -> VideoInfo:
+    """Container facts, and the first frame decoded (it must decode; its display matrix gives the
+    upright size). Raises :class:`MediaError` with one line for a missing, empty, corrupt or
+    oversized file and for an image that is not a video (a PNG renamed ``.mp4``)."""
     import av
 
     path = Path(path)
@@ -93,6 +126,13 @@ def probe(path: str | Path) -> VideoInfo:
             if not c.streams.video:
                 raise MediaError(f"{path}: no video stream")
             s = c.streams.video[0]
+            fmt, codec = c.format.name, s.codec_context.name
+            if _is_image_format(fmt):
+                raise MediaError(f"{path}: is a still image ({codec}), not a video")
+            w, h = s.codec_context.width, s.codec_context.height
+            if w > max_side or h > max_side or w * h > max_pixels:
+                raise MediaError(f"{path}: frames are {w}x{h} ({w * h / 1e6:.1f} MP), over the limit of "
+                                 f"{max_pixels / 1e6:g} MP and {max_side} px a side")
             rate = s.average_rate or s.guessed_rate or s.base_rate
             fps = float(rate) if rate else 0.0
             if s.duration is not None and s.time_base is not None:
@@ -102,26 +142,163 @@ def probe(path: str | Path) -> VideoInfo:
             else:
                 dur = 0.0
             n = s.frames or int(round(dur * fps))
-            return VideoInfo(path, s.codec_context.width, s.codec_context.height, fps, int(n), dur, bool(c.streams.audio))
+            has_audio = bool(c.streams.audio)
+            _open_decoder(c, s, 0, max_pixels)
+            first = next(iter(c.decode(s)), None)
+            if first is None:
+                raise MediaError(f"{path}: no decodable video frame")
+            rotation = _quarter_turns(first.rotation) * 90
     except av.error.FFmpegError as e:
         raise MediaError(f"{path}: unreadable video: {e}") from None
+    if rotation % 180:
+        w, h = h, w
+    return VideoInfo(path, w, h, fps, int(n), dur, has_audio, rotation, fmt, codec)
 
 
-def iter_frames(path: str | Path, *, threads: int = 0) -> Iterator[np.ndarray]:
-    """Decode frames one at a time as RGB uint8 (H, W, 3): memory does not grow with length."""
+@dataclass(frozen=True)
+class Timeline:
+    """When a video's frames are shown, and the uniform grid the analysis reads them on.
+
+    ``constant``: every timestamp lies on the grid of the stream's nominal rate (the usual case);
+    ``gaps``: on that grid with frames missing (a grid point without a frame repeats the nearest);
+    ``variable``: the timestamps are irregular, and the grid is the mean rate over the video
+    (first to last timestamp) with as many points as frames; each point takes the frame nearest in
+    time. Grid point k is at ``start_s + k / fps``.
+    """
+
+    fps: float
+    n_frames: int  # grid points
+    start_s: float  # timestamp of the first frame
+    kind: str  # "constant" | "gaps" | "variable"
+    source_frames: int  # frames in the stream
+
+    @property
+    def duration(self) -> float:
+        return self.n_frames / self.fps
+
+
+ON_GRID = 0.25  # a timestamp within this fraction of a frame of a grid point lies on the grid
+
+
+def timeline(path: str | Path) -> Timeline:
+    """The :class:`Timeline` of a video from its packet timestamps (demuxed, not decoded: ~30 us
+    per frame). Raises :class:`MediaError` for fewer than :data:`MIN_FRAMES` frames."""
     import av
 
     path = Path(path)
     try:
         with av.open(str(path)) as c:
             s = c.streams.video[0]
-            s.thread_type = "AUTO"
-            if threads:
-                s.codec_context.thread_count = threads
-            for frame in c.decode(s):
-                yield frame.to_ndarray(format="rgb24")
+            pts = [p.pts for p in c.demux(s) if p.size and not p.is_discard]
+            tb = float(s.time_base) if s.time_base else 0.0
+            rates = [r for r in (s.base_rate, s.average_rate, s.guessed_rate) if r]
+    except av.error.FFmpegError as e:
+        raise MediaError(f"{path}: unreadable video: {e}") from None
+    if len(pts) < MIN_FRAMES:
+        raise MediaError(f"{path}: has {len(pts)} video frame(s); a video needs at least {MIN_FRAMES}")
+    if any(p is None for p in pts) or not tb:
+        # no timestamps (raw streams): frames are shown at the nominal rate, one after the other
+        if not rates:
+            raise MediaError(f"{path}: has neither frame timestamps nor a frame rate")
+        return Timeline(float(rates[0]), len(pts), 0.0, "constant", len(pts))
+    t = np.unique(np.asarray(pts, dtype=np.float64)) * tb
+    start, span = float(t[0]), float(t[-1] - t[0])
+    if span <= 0:
+        raise MediaError(f"{path}: all {len(pts)} frames have the same timestamp")
+    step = float(np.median(np.diff(t)))
+    # the nominal rate whose period is the typical frame step (r_frame_rate first), if one is
+    rate = min(rates, key=lambda r: abs(1.0 / float(r) - step)) if rates else None
+    if rate is not None and abs(float(rate) * step - 1.0) <= ON_GRID:
+        k = (t - start) * float(rate)
+        if np.all(np.abs(k - np.round(k)) <= ON_GRID):
+            n = int(round(k[-1])) + 1
+            return Timeline(float(rate), n, start, "constant" if n == len(t) else "gaps", len(pts))
+    return Timeline((len(t) - 1) / span, len(t), start, "variable", len(pts))
+
+
+def decode(path: str | Path, *, threads: int = 0, max_pixels: int = MAX_PIXELS) -> Iterator[tuple[float | None, np.ndarray]]:
+    """``(timestamp s or None, rgb)`` of every frame, in presentation order: upright (the display
+    matrix applied), C-contiguous RGB uint8 (H, W, 3), one at a time (memory does not grow with
+    length). A frame whose size differs from the first one's is a :class:`MediaError`."""
+    import av
+
+    path = Path(path)
+    size = None
+    try:
+        with av.open(str(path)) as c:
+            s = c.streams.video[0]
+            _open_decoder(c, s, threads, max_pixels)
+            for i, frame in enumerate(c.decode(s)):
+                rgb = frame.to_ndarray(format="rgb24")
+                k = _quarter_turns(frame.rotation)
+                # PyAV pads rows at widths that are not a multiple of 16: C code needs them packed
+                rgb = np.ascontiguousarray(np.rot90(rgb, k) if k else rgb)
+                if size is None:
+                    size = rgb.shape
+                elif rgb.shape != size:
+                    raise MediaError(f"{path}: frame {i} is {rgb.shape[1]}x{rgb.shape[0]}, the video started "
+                                     f"{size[1]}x{size[0]}")
+                yield frame.time, rgb
     except av.error.FFmpegError as e:
         raise MediaError(f"{path}: decoding failed: {e}") from None
+
+
+def iter_frames(path: str | Path, *, threads: int = 0) -> Iterator[np.ndarray]:
+    """Every frame of :func:`decode`, without its timestamp."""
+    for _, rgb in decode(path, threads=threads):
+        yield rgb
+
+
+class GridFrames:
+    """The frames of :func:`decode` on a :class:`Timeline`'s first ``n`` grid points, as
+    ``(index, rgb)``: each point takes the frame nearest in time (on a tie, the earlier). On a
+    ``constant`` timeline that is every frame once. Afterwards ``decoded``, ``duplicated`` (grid
+    points that repeat a frame) and ``dropped`` (frames no grid point took, before the last point)
+    say what it did."""
+
+    def __init__(self, frames: Iterable[tuple[float | None, np.ndarray]], tl: Timeline, n: int):
+        self.frames, self.tl, self.n = frames, tl, n
+        self.decoded = self.duplicated = self.dropped = 0
+
+    def __iter__(self) -> Iterator[tuple[int, np.ndarray]]:
+        try:
+            yield from self._points()
+        finally:  # stop the decoder (and close its file) as soon as the grid is full
+            close = getattr(self.frames, "close", None)
+            if close is not None:
+                close()
+
+    def _points(self) -> Iterator[tuple[int, np.ndarray]]:
+        tl, n = self.tl, self.n
+        k = 0  # the next grid point
+        prev: tuple[float, np.ndarray] | None = None
+        uses = 0  # grid points the previous frame took
+        for i, (t, rgb) in enumerate(self.frames):
+            self.decoded += 1
+            t = tl.start_s + i / tl.fps if t is None else float(t)
+            if prev is not None:
+                if t <= prev[0]:  # out of order or a repeated timestamp: keep the first
+                    self.dropped += 1
+                    continue
+                mid = (prev[0] + t) / 2.0
+                while k < n and tl.start_s + k / tl.fps <= mid:
+                    yield k, prev[1]
+                    k, uses = k + 1, uses + 1
+                self._count(uses)
+                if k >= n:
+                    return
+            prev, uses = (t, rgb), 0
+        while prev is not None and k < n:  # the last frame holds to the end of the grid
+            yield k, prev[1]
+            k, uses = k + 1, uses + 1
+        if prev is not None:
+            self._count(uses)
+
+    def _count(self, uses: int) -> None:
+        if uses == 0:
+            self.dropped += 1
+        else:
+            self.duplicated += uses - 1
 
 
 class VideoWriter:

@@ -1,5 +1,6 @@
 """The analysis pass on real (generated) media: a warped astronaut photo that opens its mouth and
-rolls its head, a face-less clip with espeak-ng speech, and broken files."""
+rolls its head, a face-less clip with espeak-ng speech, videos at other rates, lengths and
+rotations than their case asks for, soundtracks of their own, and broken files."""
 from __future__ import annotations
 
 import importlib.util
@@ -178,6 +179,11 @@ def test_meta_carries_the_video_facts(face_run, work):
     assert hit.meta["video"] == str(copy) and hit.meta["cache_key"] == m["cache_key"]
     for k in ("video_sha256", "case_inputs_sha256", "fps", "n_frames", "duration", "width", "height"):
         assert hit.meta[k] == m[k], k
+    # what the video is against what the case asked for: here the same, nothing to warn about
+    assert m["requested_fps"] == FPS and m["rotation"] == 0 and m["length_mismatch_s"] == 0
+    assert m["timeline"] == {"kind": "constant", "source_frames": case.n_frames, "decoded": case.n_frames,
+                             "duplicated": 0, "dropped": 0, "start_s": 0.0, "container_fps": FPS}
+    assert m["warnings"] == [] and m["soundtrack"] == {"verdict": "none"} and m["faces_max"] == 1
 
 
 def test_track_drops_at_a_cut_and_comes_back(work, analyzer):
@@ -220,19 +226,94 @@ def test_broken_videos_raise_media_error(work, analyzer):
     good = _noise_clip(work / "noise.mp4", 1.0, FPS)
     cut = work / "truncated.mp4"
     cut.write_bytes(good.read_bytes()[:1500])
-    for bad in (empty, junk, cut, work / "missing.mp4"):
-        with pytest.raises(MediaError):
+    # a photo renamed .mp4 was once scored as a perfect one-frame video (identity 1.0)
+    still = work / "photo.mp4"
+    shutil.copyfile(case.reference, still)
+    one = _noise_clip(work / "one_frame.mp4", 1 / FPS, FPS)
+    for bad, match in ((empty, "empty"), (junk, "unreadable"), (cut, "unreadable"), (work / "missing.mp4", "not found"),
+                       (still, "still image"), (one, "has 1 video frame")):
+        with pytest.raises(MediaError, match=match) as e:
             analyzer.run(bad, case)
+        assert "\n" not in str(e.value)
 
 
-def test_fps_and_length_mismatch(work, analyzer):
+def test_any_frame_rate_is_analysed_at_its_own_rate(work, analyzer):
+    case = _case(work, [_save_png(work / "ref_m.png", clips.face_photo("astronaut_portrait", 64))], 1.0)
+    for fps in (24.0, 30000 / 1001, 60.0):
+        f = analyzer.run(_noise_clip(work / f"fps{fps:.2f}.mp4", 1.0, fps), case)
+        assert f.fps == pytest.approx(fps) and f.n_frames == round(fps) and f.meta["requested_fps"] == FPS
+        assert f["agent_env"].shape == f["state"].shape == (f.n_frames,)
+        assert f.meta["warnings"] == [f"video is {fps:.4g} fps, the case asked for 25 fps: analysed at the video's rate"]
+
+
+def test_length_tolerance(work, analyzer, tmp_path):
+    from conftest import speech
+
     from lpmbench.analysis import VideoMismatchError
 
-    case = _case(work, [_save_png(work / "ref_m.png", clips.face_photo("astronaut_portrait", 64))], 1.0)
-    with pytest.raises(VideoMismatchError, match=r"is 30 fps, case asks 25 fps"):
-        analyzer.run(_noise_clip(work / "fps30.mp4", 1.0, 30), case)
-    with pytest.raises(VideoMismatchError, match=r"has 25 frames, case asks 50"):
-        analyzer.run(_noise_clip(work / "short.mp4", 1.0, FPS), _case(work, [case.reference], 2.0))
+    ref = _save_png(work / "ref_l.png", clips.face_photo("astronaut_portrait", 64))
+    agent = speech("one two three four five", tmp_path / "agent.wav", 1.6, offset=0.1)
+    case = _case(work, [ref], 1.6, agent=agent)
+    # longer by 0.36 s: analysed up to the case's end
+    f = analyzer.run(_noise_clip(work / "long.mp4", 1.96, FPS), case)
+    assert f.n_frames == 40 and f.meta["frames_not_analysed"] == 9 and f.meta["length_mismatch_s"] == pytest.approx(0.36)
+    assert f.meta["warnings"] == ["video is 0.36 s longer than the case: its last 9 frame(s) are not analysed"]
+    # shorter by 0.4 s: analysed as it is, the case audio's features end with the video
+    g = analyzer.run(_noise_clip(work / "short.mp4", 1.2, FPS), case)
+    assert g.n_frames == 30 and g["agent_env"].shape == (30,) and g["duration"] == pytest.approx(1.2)
+    assert len(g["agent_segments"]) and g["agent_segments"].max() <= 1.2 + 1e-9
+    assert g.meta["length_mismatch_s"] == pytest.approx(-0.4) and "0.40 s shorter" in g.meta["warnings"][0]
+    np.testing.assert_allclose(g["agent_env"], f["agent_env"][:30], rtol=1e-6)  # the same audio, cut
+    # beyond the tolerance: one line naming the case, the video and both lengths
+    with pytest.raises(VideoMismatchError, match=r"case 'c': video short.mp4 lasts 1.20 s \(30 frames at 25 fps\), "
+                                                 r"case asks 2.2 s \(tolerance 0.5 s\)"):
+        analyzer.run(work / "short.mp4", _case(work, [ref], 2.2))
+    assert Analyzer(AnalysisConfig(length_tolerance_s=1.0)).cache_key(work / "short.mp4", case) == \
+        analyzer.cache_key(work / "short.mp4", case)  # a tolerance accepts videos, it changes no value
+
+
+def test_rotated_and_variable_rate_face_video(work, analyzer):
+    from test_media import encode
+
+    # 2.4 s of the talking astronaut, stored turned a quarter clockwise with a display matrix that
+    # turns it back (as phones record portrait video), at jittered timestamps around 25 fps
+    n = 60
+    faces = [np.rot90(im, -1) for im in clips.frames(n, FPS, person="astronaut_portrait", size=SIZE,
+                                                    **clips.talking_tracks(seed=2))]
+    times = np.arange(n) / FPS + np.random.default_rng(4).uniform(-0.012, 0.012, n) * (np.arange(n) > 0)
+    video = encode(work / "rot_vfr.mp4", faces, times, rotation=90)
+    case = _case(work, [_save_png(work / "ref_rot.png", clips.face_photo("astronaut_portrait", SIZE))], 2.4)
+    f = analyzer.run(video, case)
+    tl = f.meta["timeline"]
+    assert tl["kind"] == "variable" and f.n_frames == n and f.fps == pytest.approx((n - 1) / (times[-1] - times[0]), rel=1e-4)
+    assert f.meta["rotation"] == 90 and (f["width"], f["height"]) == (SIZE, SIZE)
+    assert f["face_present"].mean() > 0.95
+    assert abs(np.nanmedian(f["pose_deg"][:, 2])) < 3.0  # upright: no 90 deg roll
+    assert any("variable frame rate" in w for w in f.meta["warnings"])
+    assert any("90 deg rotation" in w for w in f.meta["warnings"])
+
+
+def test_the_videos_own_soundtrack_is_compared_with_the_case_audio(work, analyzer, tmp_path):
+    from conftest import speech
+
+    words = media.load_audio(speech("the quick brown fox jumps over the lazy dog", tmp_path / "a.wav", 3.0, offset=0.3))
+    other = media.load_audio(speech("seven eight nine, ten eleven twelve", tmp_path / "b.wav", 3.0, offset=0.5))
+    ref = _save_png(work / "ref_s.png", clips.face_photo("astronaut_portrait", 64))
+    case = _case(work, [ref], 3.0, agent=tmp_path / "a.wav")
+    noise = np.random.default_rng(5).integers(0, 255, (int(3.0 * FPS), 64, 64, 3), dtype=np.uint8)
+
+    def muxed(name, samples):
+        with media.VideoWriter(work / name, FPS, 64, 64, audio=samples) as w:
+            for img in noise:
+                w.write(img)
+        return analyzer.run(work / name, case).meta["soundtrack"]
+
+    same = muxed("same.mp4", words)
+    assert same["verdict"] == "in_sync" and same["track"] == "agent" and same["r"] > 0.9
+    late = muxed("late.mp4", np.r_[np.zeros(int(0.2 * AUDIO_RATE), np.float32), words][: len(words)])
+    assert late["verdict"] == "offset" and late["offset_s"] == pytest.approx(0.2, abs=0.015)
+    assert muxed("other.mp4", other)["verdict"] == "other"
+    assert muxed("silent.mp4", np.zeros_like(words))["verdict"] == "silent"
 
 
 # -- no face, speech audio, state timeline --------------------------------------------------------

@@ -1,10 +1,17 @@
 """The analysis pass: decode a video once (streaming), compute the shared features, cache them.
 
+A video is read as a generator or camera made it: at its own frame rate (features are computed
+at the video's rate; the case's is only what was asked for), on the uniform grid of its frame
+timestamps (:func:`lpmbench.media.timeline`: variable frame rate is resampled to its mean rate
+by nearest timestamp), upright (rotation metadata applied), at any size. Its length may differ
+from the case's by ``AnalysisConfig.length_tolerance_s``: a longer video is analysed up to the
+case's duration, a shorter one as it is, with the case audio's features cut to match.
+
 Per frame, on the analysis thread, every stage in order (one life cycle for all, see
 extractors.py): the face track, whose face observation the others read, then geometry (landmark
-signals, rigid-landmark head pose, Procrustes alignment), low-resolution image features and audio
-(the core stages, stages.py), then every enabled extractor (identity embeddings, SyncNet, CLIP,
-FID Inception). Decoding runs one frame ahead in a thread, silero-vad runs on the case audio in
+signals, rigid-landmark head pose, Procrustes alignment), gaze, low-resolution image features and
+audio (the core stages, stages.py), then every enabled extractor (identity embeddings, SyncNet,
+CLIP, FID Inception). Decoding runs one frame ahead in a thread, silero-vad runs on the case audio in
 another, and identity embeddings run in worker processes (see identity.py), so the pass uses
 every core. Memory is flat in video length: frames are never kept, only per-frame rows.
 
@@ -18,10 +25,17 @@ An Analyzer runs one video at a time (not thread-safe); use one per process or t
 never probe or hash the video again: ``cache_key``, ``cache_hit``, ``video`` (this call's path),
 ``video_sha256``, ``case_inputs_sha256``, ``fps``, ``n_frames``, ``duration``, ``width``,
 ``height``; and from the pass that computed it: ``analyzer_version``, ``config``, ``case_id``,
-``embed_stride``, ``device``, ``aligned_target``, ``pose_origin``, ``face_frames``, ``detections``,
+``requested_fps`` (the case's), ``timeline`` (``kind`` constant | gaps | variable,
+``source_frames``, ``decoded``, ``duplicated``, ``dropped``, ``start_s``, ``container_fps``),
+``length_mismatch_s`` (video minus case duration, before truncation), ``frames_not_analysed``
+(past the case's end), ``rotation`` (degrees), ``soundtrack`` (the video's own audio against the
+case's, :func:`~.audio.soundtrack_match`), ``faces_max`` and ``face_choice`` (several faces:
+which one the track followed), ``warnings`` (one line each, for the user), ``embed_stride``,
+``device``, ``aligned_target``, ``pose_origin``, ``face_frames``, ``detections``,
 ``frames_per_s`` and ``timings_s`` (seconds: ``references``, ``begin.<stage>``, ``frames``,
-``frames.decode_wait``, ``frames.<stage>``, ``end.<stage>``, ``audio.vad`` (the VAD thread),
-``total``; a stage is a core stage or an extractor, by name).
+``frames.decode_wait``, ``frames.<stage>``, ``end.<stage>``, ``audio.vad`` and
+``audio.soundtrack`` (the audio thread), ``total``; a stage is a core stage or an extractor, by
+name).
 """
 from __future__ import annotations
 
@@ -38,7 +52,7 @@ from typing import Any, Callable, Iterator
 import numpy as np
 
 from .. import media
-from ..case import Case
+from ..case import AUDIO_RATE, Case
 from ..features import Features
 from ..media import MediaError
 from ..registry import EXTRACTORS
@@ -52,7 +66,7 @@ Progress = Callable[[int, int], None]
 
 
 class VideoMismatchError(MediaError):
-    """The video does not match its case (frame rate, frame count)."""
+    """The video's length differs from its case's by more than the tolerance."""
 
 
 # -- frames ---------------------------------------------------------------------------------------
@@ -97,37 +111,39 @@ def _prefetch(it, depth: int = 4):
 
 
 @contextlib.contextmanager
-def _frames(path: Path, case: Case, width: int, height: int, threads: int) -> Iterator[Iterator[tuple[int, np.ndarray]]]:
-    """(idx, rgb) of every frame, decoded ahead in a thread that stops on leaving, also on error;
-    a frame of another size than the stream's is a MediaError."""
-    frames = _prefetch(media.iter_frames(path, threads=threads))
+def _frames(path: Path, case: Case, info: media.VideoInfo, tl: media.Timeline, n: int,
+            threads: int) -> Iterator[tuple[media.GridFrames, Iterator[tuple[int, np.ndarray]]]]:
+    """The grid (its counters) and its (idx, rgb) for idx < n, decoded ahead in a thread that
+    stops on leaving, also on error; a frame of another size than the probed one is a MediaError."""
+    grid = media.GridFrames(media.decode(path, threads=threads), tl, n)
+    frames = _prefetch(iter(grid))
 
     def checked():
-        for idx, rgb in enumerate(frames):
-            if rgb.shape[0] != height or rgb.shape[1] != width:
+        for idx, rgb in frames:
+            if rgb.shape[0] != info.height or rgb.shape[1] != info.width:
                 raise MediaError(f"case {case.id!r}: {path.name} frame {idx} is {rgb.shape[1]}x{rgb.shape[0]}, "
-                                 f"stream says {width}x{height}")
+                                 f"its first frame {info.width}x{info.height}")
             yield idx, rgb
 
     try:
-        yield checked()
+        yield grid, checked()
     finally:
         frames.close()
 
 
 @contextlib.contextmanager
-def _progress(progress: bool | Progress | None, case: Case) -> Iterator[Callable[[int], None]]:
+def _progress(progress: bool | Progress | None, case: Case, total: int) -> Iterator[Callable[[int], None]]:
     """A tick(frames_done) for ``progress``: True = a tqdm bar, a callable, or nothing."""
     if progress is True:
         from tqdm import tqdm
 
-        bar = tqdm(total=case.n_frames, desc=f"analyse {case.id}", unit="frame", leave=False)
+        bar = tqdm(total=total, desc=f"analyse {case.id}", unit="frame", leave=False)
         try:
             yield lambda n: bar.update(1)
         finally:
             bar.close()
     elif callable(progress):
-        yield lambda n: progress(n, case.n_frames)
+        yield lambda n: progress(n, total)
     else:
         yield lambda n: None
 
@@ -393,9 +409,11 @@ class Analyzer:
     def run(self, video_path: str | Path, case: Case, progress: bool | Progress | None = None) -> Features:
         """Features of ``video_path`` for ``case``, from the cache when possible.
 
-        Raises :class:`~lpmbench.media.MediaError` for a missing/empty/corrupt video and
-        :class:`VideoMismatchError` when its frame rate or frame count does not match the case.
-        ``progress``: True for a tqdm bar, or a callable(frames_done, frames_expected).
+        Raises :class:`~lpmbench.media.MediaError` (one line) for a missing, empty, corrupt or
+        oversized video, an image that is not a video, or fewer than two frames, and
+        :class:`VideoMismatchError` when its length differs from the case's by more than
+        ``length_tolerance_s``. ``progress``: True for a tqdm bar, or a callable(frames_done,
+        frames_expected).
         """
         t0 = time.perf_counter()
         video_path = Path(video_path)
@@ -405,10 +423,9 @@ class Analyzer:
             cached.meta.update(self._video_meta(key, video_path, case, cached, hit=True))
             return cached
         info = media.probe(video_path)
-        self._check_fps(info, case)
-        if info.n_frames > 0:  # fail fast on a grossly wrong length (container counts can be estimates)
-            self._check_frames(info.n_frames, case, video_path, slack=2.0)
-        feats = self._analyze(video_path, info, case, progress)
+        tl = media.timeline(video_path)
+        n = self._frames_to_analyse(tl, case, video_path)
+        feats = self._analyze(video_path, info, tl, n, case, progress)
         feats.meta.update(self._video_meta(key, video_path, case, feats, hit=False))
         feats.meta["timings_s"]["total"] = time.perf_counter() - t0
         p = self._cache_path(key)
@@ -417,19 +434,16 @@ class Analyzer:
             feats.save(p)
         return feats
 
-    def _check_fps(self, info: media.VideoInfo, case: Case) -> None:
-        if not info.fps or abs(info.fps - case.fps) > self.config.fps_tolerance * case.fps:
-            raise VideoMismatchError(f"case {case.id!r}: video {info.path.name} is {info.fps:g} fps, case asks {case.fps:g} fps")
-
-    def _check_frames(self, n: int, case: Case, path: Path, slack: float = 1.0) -> None:
-        want = case.n_frames
-        tol = slack * max(self.config.frame_tolerance, self.config.frame_tolerance_rel * want)
-        if abs(n - want) > tol:
+    def _frames_to_analyse(self, tl: media.Timeline, case: Case, path: Path) -> int:
+        """Grid frames to analyse: up to the case's end; a VideoMismatchError beyond the tolerance."""
+        tol = self.config.length_tolerance_s
+        if abs(tl.duration - case.duration) > tol:
             raise VideoMismatchError(
-                f"case {case.id!r}: video {path.name} has {n} frames, case asks {want} "
-                f"({case.duration:g} s at {case.fps:g} fps; tolerance {tol:g} frames)")
+                f"case {case.id!r}: video {path.name} lasts {tl.duration:.2f} s ({tl.n_frames} frames at "
+                f"{tl.fps:.4g} fps), case asks {case.duration:g} s (tolerance {tol:g} s)")
+        return min(tl.n_frames, max(media.MIN_FRAMES, int(round(case.duration * tl.fps))))
 
-    def _context(self, info: media.VideoInfo, case: Case) -> ExtractorContext:
+    def _context(self, path: Path, info: media.VideoInfo, tl: media.Timeline, n: int, case: Case) -> ExtractorContext:
         """What every stage knows before the first frame: references (with their faces), audio, schedule."""
         cfg = self.config
         imgs = []
@@ -440,17 +454,22 @@ class Analyzer:
                 raise MediaError(f"case {case.id!r}, character {case.character.id!r}: {e}") from None
         boxes, lms = self._core[0].reference_faces(imgs)  # the face track
         audio = load_case_audio(case)
+        if n / tl.fps < case.duration:  # a shorter video: its audio features end where it ends
+            keep = int(round(n / tl.fps * AUDIO_RATE))
+            audio = {k: None if x is None else x[:keep] for k, x in audio.items()}
         return ExtractorContext(
-            case=case, fps=info.fps, width=info.width, height=info.height, n_frames_expected=case.n_frames,
+            case=case, fps=tl.fps, width=info.width, height=info.height, n_frames_expected=n,
             reference_images=imgs, reference_landmarks=lms, reference_boxes=boxes,
             agent_audio=audio["agent"], partner_audio=audio["partner"], config=cfg,
-            device=_device(cfg.device, torch_needed=any(n != "dlib" for n in self.extractor_names())),
-            embed_stride=max(1, int(np.floor(info.fps / cfg.embed_hz + 1e-9))))
+            device=_device(cfg.device, torch_needed=any(x != "dlib" for x in self.extractor_names())),
+            embed_stride=max(1, int(np.floor(tl.fps / cfg.embed_hz + 1e-9))), video=path,
+            video_has_audio=info.has_audio)
 
-    def _analyze(self, path: Path, info: media.VideoInfo, case: Case, progress) -> Features:
+    def _analyze(self, path: Path, info: media.VideoInfo, tl: media.Timeline, n_want: int, case: Case,
+                 progress) -> Features:
         cfg = self.config
         t = time.perf_counter()
-        ctx = self._context(info, case)
+        ctx = self._context(path, info, tl, n_want, case)
         references_s = time.perf_counter() - t
         extractors: list[tuple[str, Extractor | Exception]] = []
         for name in self.extractor_names():
@@ -461,20 +480,61 @@ class Analyzer:
         run = _Pass(self._core)
         run.begin(ctx, extractors, cfg.identity_backend)
         t = time.perf_counter()
-        with _frames(path, case, info.width, info.height, cfg.decode_threads) as frames, \
-                _progress(progress, case) as tick, _cv2_threads(cfg.cv2_threads):
+        with _frames(path, case, info, tl, n_want, cfg.decode_threads) as (grid, frames), \
+                _progress(progress, case, n_want) as tick, _cv2_threads(cfg.cv2_threads):
             n = run.run(frames, tick)
         frames_s = time.perf_counter() - t
-        if n == 0:
-            raise MediaError(f"case {case.id!r}: {path.name} contains no decodable video frames")
-        self._check_frames(n, case, path)
-        run.values.update({"fps": float(info.fps), "n_frames": int(n), "width": int(info.width),
-                           "height": int(info.height), "duration": n / float(info.fps)})
+        if grid.decoded < media.MIN_FRAMES:
+            raise MediaError(f"case {case.id!r}: {path.name} has {grid.decoded} decodable video frame(s); "
+                             f"a video needs at least {media.MIN_FRAMES}")
+        run.values.update({"fps": float(tl.fps), "n_frames": int(n), "width": int(info.width),
+                           "height": int(info.height), "duration": n / float(tl.fps)})
         facts = run.end(n)
         timings = {"references": references_s, **run.timings, "frames": frames_s}
-        meta = {"analyzer_version": ANALYZER_VERSION, "config": cfg.protocol_dict(), "case_id": case.id, "embed_stride": ctx.embed_stride, **facts, "timings_s": timings,
+        video = {"requested_fps": float(case.fps), "rotation": info.rotation,
+                 "timeline": {"kind": tl.kind, "source_frames": tl.source_frames, "decoded": grid.decoded,
+                              "duplicated": grid.duplicated, "dropped": grid.dropped, "start_s": round(tl.start_s, 6),
+                              "container_fps": round(info.fps, 6)},
+                 "length_mismatch_s": round(tl.duration - case.duration, 4), "frames_not_analysed": tl.n_frames - n}
+        meta = {"analyzer_version": ANALYZER_VERSION, "config": cfg.protocol_dict(), "case_id": case.id, **video,
+                "embed_stride": ctx.embed_stride, **facts, "timings_s": timings,
                 "frames_per_s": n / max(frames_s, 1e-9), "device": ctx.device}
+        meta["warnings"] = video_warnings(meta, float(tl.fps))
         return Features(values=run.values, unavailable=run.unavailable, backends=run.backends, meta=meta)
+
+
+def video_warnings(meta: dict[str, Any], fps: float) -> list[str]:
+    """One line for each way the video differs from what its case asked for, from a pass's meta."""
+    out = []
+    if abs(fps - meta["requested_fps"]) > 1e-3 * meta["requested_fps"]:
+        out.append(f"video is {fps:.4g} fps, the case asked for {meta['requested_fps']:.4g} fps: analysed at the video's rate")
+    tl = meta["timeline"]
+    if tl["kind"] != "constant" or tl["duplicated"] or tl["dropped"]:
+        what = {"gaps": "frames missing from a constant rate", "variable": "variable frame rate"}.get(
+            tl["kind"], "repeated or out-of-order frame timestamps")
+        out.append(f"{what}: read on a uniform {fps:.4g} fps grid by nearest timestamp "
+                   f"({tl['duplicated']} frame(s) repeated, {tl['dropped']} dropped)")
+    d = meta["length_mismatch_s"]
+    if d < -0.5 / fps:
+        out.append(f"video is {-d:.2f} s shorter than the case: the case audio's features are cut to match")
+    elif meta["frames_not_analysed"]:
+        out.append(f"video is {d:.2f} s longer than the case: its last {meta['frames_not_analysed']} frame(s) are not analysed")
+    if meta["rotation"]:
+        out.append(f"video carries a {meta['rotation']} deg rotation: analysed upright, as a player shows it")
+    st = meta.get("soundtrack") or {}
+    verdict = st.get("verdict")
+    if verdict == "offset":
+        late = "late" if st["offset_s"] > 0 else "early"
+        out.append(f"the video's own soundtrack is {abs(st['offset_s']) * 1000:.0f} ms {late} against the case's "
+                   f"{st['track']} audio (envelope r {st['r']:.2f}); the case audio is what is scored")
+    elif verdict == "other":
+        out.append(f"the video's own soundtrack is not the case's audio (best envelope r {st['r']:.2f}); "
+                   "the case audio is what is scored")
+    elif verdict == "unreadable":
+        out.append(f"the video's own soundtrack could not be read ({st.get('error')})")
+    if meta.get("faces_max", 0) > 1:
+        out.append(f"up to {meta['faces_max']} faces in a frame: the track followed {meta['face_choice']}")
+    return out
 
 
 _SHA_MEMO: dict[str, str] = {}

@@ -94,3 +94,60 @@ def state_timeline(agent_vad: np.ndarray, partner_vad: np.ndarray) -> np.ndarray
     state[partner_vad & ~agent_vad] = STATE_LISTEN
     state[agent_vad] = STATE_SPEAK
     return state
+
+
+# -- the video's own soundtrack against the case's audio ------------------------------------------
+SOUNDTRACK_HOP_S = 0.01  # envelope resolution of the comparison
+SOUNDTRACK_MAX_LAG_S = 1.0  # offsets searched, either way
+SOUNDTRACK_MATCH_R = 0.6  # envelope correlation at the best offset from which it is the same audio
+SOUNDTRACK_ALIGNED_S = 0.02  # |offset| up to this is in sync (two envelope hops)
+SOUNDTRACK_SILENT_RMS = 1e-4  # a soundtrack whose RMS stays below this everywhere is silent
+
+
+def soundtrack_match(track: np.ndarray, case_tracks: dict[str, np.ndarray | None],
+                     sr: int = AUDIO_RATE) -> dict[str, object]:
+    """How a video's own soundtrack relates to the case's audio (which the analysis always uses).
+
+    The RMS envelopes (10 ms hops) of ``track`` and of each case track (and of their mix, when
+    there are two) are cross-correlated over +-1 s; the best-correlated one is reported:
+    ``{"verdict", "track", "r", "offset_s"}``, where ``offset_s`` > 0 means the soundtrack is late
+    against the case audio. Verdicts: ``in_sync`` (r >= 0.6, |offset| <= 20 ms), ``offset``
+    (r >= 0.6, later or earlier), ``other`` (no case track correlates: another soundtrack),
+    ``silent``, or ``no_case_audio``.
+    """
+    if not len(track) or float(np.max(np.abs(track))) < SOUNDTRACK_SILENT_RMS:
+        return {"verdict": "silent"}
+    cands = {k: v for k, v in case_tracks.items() if v is not None and np.any(v)}
+    if len(cands) == 2:
+        a, b = cands.values()
+        n = min(len(a), len(b))
+        cands["agent+partner"] = a[:n] + b[:n]
+    if not cands:
+        return {"verdict": "no_case_audio"}
+    fps = 1.0 / SOUNDTRACK_HOP_S
+    n = int(min(len(track), *(len(v) for v in cands.values())) / sr * fps)
+    if n < 10:
+        return {"verdict": "no_case_audio"}
+    own = rms_envelope(track, fps, n, sr).astype(np.float64)
+    if own.std() < 1e-9:
+        return {"verdict": "silent"}
+    best: dict[str, object] = {"verdict": "other", "track": None, "r": -1.0, "offset_s": 0.0}
+    max_lag = min(int(SOUNDTRACK_MAX_LAG_S * fps), n // 2)
+    for name, x in cands.items():
+        ref = rms_envelope(x, fps, n, sr).astype(np.float64)
+        for lag in range(-max_lag, max_lag + 1):
+            a, b = (ref[: n - lag], own[lag:]) if lag >= 0 else (ref[-lag:], own[: n + lag])
+            r = _pearson(a, b)
+            if r > best["r"]:
+                best.update(track=name, r=r, offset_s=lag / fps)
+    best["r"] = round(float(best["r"]), 3)
+    best["offset_s"] = round(float(best["offset_s"]), 3)
+    if best["r"] >= SOUNDTRACK_MATCH_R:
+        best["verdict"] = "in_sync" if abs(best["offset_s"]) <= SOUNDTRACK_ALIGNED_S else "offset"
+    return best
+
+
+def _pearson(a: np.ndarray, b: np.ndarray) -> float:
+    a, b = a - a.mean(), b - b.mean()
+    d = float(np.sqrt((a * a).sum() * (b * b).sum()))
+    return float((a * b).sum()) / d if d > 1e-12 else -1.0

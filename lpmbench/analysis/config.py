@@ -2,15 +2,15 @@
 
 Every field that changes a feature value is part of the cache key and of the run's protocol
 (:meth:`AnalysisConfig.protocol_dict`); fields that only change speed (worker counts, decoder
-threads) are not.
+threads) or which videos are accepted (the length tolerance) are not.
 """
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-# Fields that change speed only, never values: left out of the cache key.
-_SPEED_ONLY = ("embed_workers", "decode_threads", "cv2_threads", "device")
+# Fields that change speed or acceptance only, never values: left out of the cache key.
+_NOT_VALUES = ("length_tolerance_s", "embed_workers", "decode_threads", "cv2_threads", "device")
 
 
 @dataclass
@@ -48,10 +48,11 @@ class AnalysisConfig:
     vad_threshold: float = 0.5  # silero-vad speech probability threshold
     vad_min_speech_s: float = 0.3  # keep speech segments at least this long
     vad_min_silence_s: float = 0.1  # merge segments separated by shorter silences
-    # -- input checks ----------------------------------------------------------------------------
-    fps_tolerance: float = 0.01  # relative fps difference to the case that is an error
-    frame_tolerance: int = 2  # frame-count difference to the case allowed (frames) ...
-    frame_tolerance_rel: float = 0.02  # ... or relative, whichever is larger
+    # -- input checks (not part of the cache key) ----------------------------------------------
+    # Seconds a video may last longer or shorter than its case. A longer one is analysed up to the
+    # case's duration; a shorter one as it is, with the case audio's features cut to match. Any
+    # frame rate is accepted: features are computed at the video's own rate.
+    length_tolerance_s: float = 0.5
     # -- speed only (not part of the cache key) --------------------------------------------------
     embed_workers: int = 0  # processes computing embeddings; 0 = auto (2 on 2 cores, up to 4 on more)
     decode_threads: int = 0  # PyAV decoder threads; 0 = FFmpeg's choice
@@ -61,7 +62,7 @@ class AnalysisConfig:
     def protocol_dict(self) -> dict[str, Any]:
         """The fields that change feature values (cache key, run manifest)."""
         d = asdict(self)
-        for k in _SPEED_ONLY:
+        for k in _NOT_VALUES:
             d.pop(k, None)
         d["extractors"] = sorted(d["extractors"])
         return d

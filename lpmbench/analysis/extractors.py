@@ -47,6 +47,8 @@ from typing import TYPE_CHECKING, Any, Iterable
 import numpy as np
 
 if TYPE_CHECKING:  # pragma: no cover
+    from pathlib import Path
+
     from ..case import Case
     from .config import AnalysisConfig
 
@@ -74,21 +76,24 @@ class ExtractorContext:
     """What an extractor knows about the video and the case before the first frame."""
 
     case: "Case"
-    fps: float
-    width: int
+    fps: float  # the video's own frame rate (the grid the pass reads it on), not the case's
+    width: int  # upright frame size
     height: int
-    n_frames_expected: int
+    n_frames_expected: int  # frames the pass will analyse
     reference_images: list[np.ndarray]  # RGB uint8, one per reference image of the character
     # 68 landmarks (68, 2) per reference image, or None where no face was found in it
     reference_landmarks: list[np.ndarray | None]
-    agent_audio: np.ndarray | None  # mono float32 at 16 kHz, trimmed/padded to the case duration
+    # mono float32 at 16 kHz, trimmed/padded to the case duration, or to the video's when it is shorter
+    agent_audio: np.ndarray | None
     partner_audio: np.ndarray | None
     config: "AnalysisConfig"
     device: str = "cpu"  # "cuda" when a GPU is present and the config allows it
     embed_stride: int = 5  # embed frames idx % embed_stride == 0 (>= config.embed_hz)
     # face box (4,) of each reference image, None where no face was found in it
     reference_boxes: list[np.ndarray | None] = field(default_factory=list)
-    n_frames: int = 0  # frames decoded: set by the pass before it calls end()
+    n_frames: int = 0  # frames analysed: set by the pass before it calls end()
+    video: "Path | None" = None  # the video file (read its own soundtrack, never its frames)
+    video_has_audio: bool = False  # whether the video carries a soundtrack of its own
     extra: dict[str, Any] = field(default_factory=dict)
 
     def is_embed_frame(self, idx: int) -> bool:

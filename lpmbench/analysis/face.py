@@ -195,7 +195,8 @@ def _ncc(a: np.ndarray | None, b: np.ndarray | None) -> float:
 
 
 class FaceTracker:
-    """Follows one face through a video (the largest at first, then the most overlapping one)."""
+    """Follows one face through a video (the largest at first, or the one ``choose`` picks, then
+    the most overlapping one)."""
 
     def __init__(self, detect_every: int = 8, detect_max_side: int = 320, upsample: int = 0,
                  min_score: float = -0.2, min_iou: float = 0.5):
@@ -205,6 +206,9 @@ class FaceTracker:
         self.upsample = int(upsample)
         self.min_score = float(min_score)
         self.min_iou = float(min_iou)
+        # choose(gray, dets) -> the (box, score) to follow when a detection finds several faces
+        # (the analysis sets one that compares them with the reference); None: the largest
+        self.choose = None
         self.reset()
 
     def reset(self) -> None:
@@ -286,20 +290,23 @@ class FaceTracker:
             dets = self.detect(gray)
         if not dets and self.prev is None and max(gray.shape[:2]) > self.max_side > 0:
             # untracked: every detect_every-th miss, look again at twice the resolution, so a face
-            # too small for the downscaled frame (wide shots, 1080p) is still found
+            # too small for the downscaled frame (wide shots, 1080p, full-body portrait) is still
+            # found; upsampled, as frames smaller than that already are (detect_faces)
             self._misses += 1
             if self._misses % self.detect_every == 1:
-                dets = self.detect(gray, max_side=2 * self.max_side)
+                dets = self.detect(gray, upsample=1, max_side=2 * self.max_side)
         if not dets:
             self.prev = None
             return None
         self._misses = 0
-        choice = dets[0]  # largest
+        choice = None
         if self.prev is not None:
             pb = self.prev.box
             best = max(dets, key=lambda bs: _iou(bs[0], pb))
             if _iou(best[0], pb) > 0.3:
                 choice = best  # stay on the tracked face even if another one is larger
+        if choice is None:
+            choice = dets[0] if len(dets) == 1 or self.choose is None else self.choose(gray, dets)
         box, score = choice
         if self.prev is not None and _iou(box, self.prev.box) > BOX_KEEP_IOU:
             # the detector confirms the track: keep the tracking box (see update) rather than

@@ -6,11 +6,14 @@ Unavailable}``) and declares the features it ``provides``. The pass runs them in
 then the weight-backed extractors:
 
 track     the face observation of each frame (:class:`~.extractors.FaceObs` or None), which every
-          later stage reads: dlib HOG detection every few frames, 68 landmarks tracked in between
+          later stage reads: dlib HOG detection every few frames, 68 landmarks tracked in between;
+          where a detection finds several faces, the one most like the reference (dlib descriptor)
 geometry  landmark signals, rigid-landmark head pose, Procrustes alignment onto the reference
+gaze      the iris position inside each eye (gaze.py), and the same on the reference image
 image     low-resolution flicker, body flow, character-region colour, face sharpness
-audio     envelopes, silero-vad segments and the state timeline from the CASE audio; the VAD runs
-          in a thread from ``begin`` while the frames are decoded
+audio     envelopes, silero-vad segments and the state timeline from the CASE audio; the VAD (and
+          the comparison of the video's own soundtrack with the case audio) runs in a thread from
+          ``begin`` while the frames are decoded
 
 Unlike an extractor, a core stage that raises stops the pass: that is bad media or a bug, not a
 missing optional backend. Stages keep small per-frame rows, never frames. Importing this module
@@ -24,9 +27,12 @@ from typing import Any
 
 import numpy as np
 
-from .audio import rms_envelope, segments_to_frames, state_timeline, vad_segments
+from .. import media
+from ..case import AUDIO_RATE
+from .audio import rms_envelope, segments_to_frames, soundtrack_match, state_timeline, vad_segments
 from .extractors import IDENTITY_FEATURES, Extractor, ExtractorContext, FaceObs, Unavailable
 from .face import FaceTracker, PoseEstimator, align_to, eye_centres, face_signals, iod, reference_landmarks, relative_euler
+from .gaze import combine, eyes
 from .image import ImageFeatures, laplacian_sharpness
 
 LANDMARKS_BACKEND = "dlib HOG + shape_predictor_68_face_landmarks"
@@ -94,7 +100,13 @@ class Stage(Extractor):
 
 class FaceTrackStage(Stage):
     """Tracks one face; ``frame`` returns this frame's observation and keeps the frame's grey image
-    in :attr:`gray` for the stages after it."""
+    in :attr:`gray` for the stages after it.
+
+    The character's face: when a detection (at the start, or after the track was lost) finds
+    several faces, the tracker takes the one whose dlib descriptor is most like the reference
+    images' (the descriptor model loads in this process the first time that happens); without a
+    face in the references, the largest.
+    """
 
     name = "track"
     backend = "landmarks"
@@ -126,13 +138,57 @@ class FaceTrackStage(Stage):
     def begin(self, ctx: ExtractorContext) -> None:
         self.ctx = ctx
         self.tracker.reset()
+        self.tracker.choose = self._choose
         self.rows = _rows(ctx, {"face_present": ((), bool, False), "face_box_px": ((4,), np.float32, np.nan),
                                 "det_score": F32, "landmarks_px": ((68, 2), np.float32, np.nan)})
         self.face_frames = 0
+        self.faces_max = 0  # most faces one detection found
+        self.similarities: list[float] = []  # cosine similarity to the reference of each face chosen
+        self._ref_embedding: np.ndarray | None | bool = False  # False: not computed yet
+        self._rgb: np.ndarray | None = None
+
+    def _reference_embedding(self) -> np.ndarray | None:
+        """Mean L2-normalised dlib descriptor of the reference faces, None without one."""
+        if self._ref_embedding is False:
+            from ..vision import face_chip
+            from .identity import embed_chips
+
+            ctx = self.ctx
+            chips = [face_chip(img, box, lm) for img, box, lm in
+                     zip(ctx.reference_images, ctx.reference_boxes, ctx.reference_landmarks) if lm is not None]
+            if chips:
+                e = embed_chips(np.stack(chips)).mean(axis=0)
+                self._ref_embedding = e / max(float(np.linalg.norm(e)), 1e-12)
+            else:
+                self._ref_embedding = None
+        return self._ref_embedding
+
+    def _choose(self, gray: np.ndarray, dets: list[tuple[np.ndarray, float]]) -> tuple[np.ndarray, float]:
+        """The character's face among several detections (FaceTracker's ``choose``): the one most
+        like the reference, also among faces too small for the tracker's downscaled look, which a
+        second look at twice its resolution finds (a crowd, a wide shot)."""
+        from ..vision import detect_faces, face_chip, fit_landmarks
+        from .face import _iou
+        from .identity import embed_chips
+
+        ref = self._reference_embedding()
+        if ref is None or self._rgb is None:
+            self.faces_max = max(self.faces_max, len(dets))
+            return dets[0]  # the largest
+        tr = self.tracker
+        finer = detect_faces(gray, max_side=2 * tr.max_side, min_score=tr.min_score) if tr.max_side > 0 else []
+        cands = dets + [d for d in finer if all(_iou(d[0], e[0]) < 0.3 for e in dets)]
+        self.faces_max = max(self.faces_max, len(cands))
+        chips = np.stack([face_chip(self._rgb, box, fit_landmarks(gray, box)) for box, _ in cands])
+        sims = embed_chips(chips) @ ref
+        i = int(np.argmax(sims))
+        self.similarities.append(float(sims[i]))
+        return cands[i]
 
     def frame(self, idx: int, rgb: np.ndarray, face: FaceObs | None = None) -> FaceObs | None:
         import cv2
 
+        self._rgb = rgb
         self.gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
         tr = self.tracker.update(idx, self.gray)
         # landmarks collapsed onto a point are no face (and would divide by a zero IOD)
@@ -154,7 +210,16 @@ class FaceTrackStage(Stage):
         return out
 
     def meta(self) -> dict[str, Any]:
-        return {"face_frames": self.face_frames, "detections": self.tracker.n_detect}
+        faces = max(self.faces_max, 1 if self.face_frames else 0)
+        if faces < 2:
+            choice = "single face" if faces else "no face"
+        elif self._ref_embedding is None or self._ref_embedding is False:
+            choice = "the largest face (the reference images show none)"
+        else:
+            choice = (f"the face most like the reference (dlib descriptor) at {len(self.similarities)} detection(s), "
+                      f"cosine similarity {min(self.similarities):.2f}-{max(self.similarities):.2f}")
+        return {"face_frames": self.face_frames, "detections": self.tracker.n_detect, "faces_max": faces,
+                "face_choice": choice}
 
 
 class GeometryStage(Stage):
@@ -218,6 +283,43 @@ class GeometryStage(Stage):
         return {"aligned_target": origin, "pose_origin": origin}
 
 
+class GazeStage(Stage):
+    """The iris position inside the eyes (:mod:`.gaze`): per frame the mean over the measured eyes,
+    and the same on the first reference image with a face (a portrait looks at the camera)."""
+
+    name = "gaze"
+    provides = ("gaze", "gaze_valid", "ref_gaze")
+
+    def __init__(self, track: FaceTrackStage) -> None:
+        self.track = track  # its grey frame
+
+    def begin(self, ctx: ExtractorContext) -> None:
+        import cv2
+
+        self.ctx = ctx
+        self.rows = _rows(ctx, {"eyes": ((2, 3), np.float32, np.nan)})  # per eye: x, y, aspect ratio
+        self.any_face = False
+        self.ref: np.ndarray | Unavailable = Unavailable("no face found in the reference images")
+        for img, lm in zip(ctx.reference_images, ctx.reference_landmarks):
+            if lm is not None:
+                g, ok = combine(eyes(cv2.cvtColor(img, cv2.COLOR_RGB2GRAY), lm)[None])
+                self.ref = g[0].astype(np.float64) if ok[0] else \
+                    Unavailable("the reference image's eyes are closed or too small to locate the irises")
+                break
+
+    def frame(self, idx: int, rgb: np.ndarray, face: FaceObs | None) -> None:
+        if face is not None:
+            self.any_face = True
+            self.rows["eyes"].set(idx, eyes(self.track.gray, face.landmarks_px))
+
+    def end(self) -> dict[str, Any]:
+        n = self.ctx.n_frames
+        if not self.any_face:
+            return {k: Unavailable(no_face_reason(n)) for k in self.provides}
+        g, valid = combine(self.rows["eyes"].take(n).astype(np.float64))
+        return {"gaze": g, "gaze_valid": valid, "ref_gaze": self.ref}
+
+
 def _unwrap_deg(x: np.ndarray) -> np.ndarray:
     """np.unwrap over the finite entries of each column (degrees), NaN kept."""
     out = x.copy()
@@ -270,7 +372,9 @@ class ImageStage(Stage):
 
 class AudioStage(Stage):
     """Audio features of the case's tracks (never the video's soundtrack); silero-vad runs in a
-    thread from ``begin`` while the frames are decoded."""
+    thread from ``begin`` while the frames are decoded, followed there by the comparison of the
+    video's own soundtrack, if it has one, with the case audio (``meta()["soundtrack"]``, see
+    :func:`.audio.soundtrack_match`)."""
 
     name = "audio"
     backend = "vad"
@@ -285,7 +389,8 @@ class AudioStage(Stage):
         self.samples = {"agent": ctx.agent_audio, "partner": ctx.partner_audio}
         self.segments: dict[str, np.ndarray] = {}
         self.error: BaseException | None = None
-        self.seconds = 0.0
+        self.seconds = self.soundtrack_s = 0.0
+        self.soundtrack: dict[str, Any] = {"verdict": "none"}
         self._thread = threading.Thread(target=self._vad, name="lpmbench-vad", daemon=True)
         self._thread.start()
 
@@ -299,7 +404,16 @@ class AudioStage(Stage):
                                                        min_silence_s=c.vad_min_silence_s)
         except BaseException as e:  # re-raised by end(), on the analysis thread
             self.error = e
-        self.seconds = time.perf_counter() - t0
+        t1 = time.perf_counter()
+        self.seconds = t1 - t0
+        ctx = self.ctx
+        if ctx.video is not None and ctx.video_has_audio:
+            try:
+                own = media.load_audio(ctx.video, AUDIO_RATE, duration=ctx.n_frames_expected / ctx.fps)
+                self.soundtrack = soundtrack_match(own, self.samples)
+            except Exception as e:  # a broken soundtrack is a fact to report, not a failed pass
+                self.soundtrack = {"verdict": "unreadable", "error": f"{type(e).__name__}: {e}"}
+        self.soundtrack_s = time.perf_counter() - t1
 
     def end(self) -> dict[str, Any]:
         self._thread.join()
@@ -316,17 +430,20 @@ class AudioStage(Stage):
         out["state"] = state_timeline(out["agent_vad"], out["partner_vad"])
         return out
 
+    def meta(self) -> dict[str, Any]:
+        return {"soundtrack": self.soundtrack}
+
     def timings(self) -> dict[str, float]:
-        return {"vad": self.seconds}
+        return {"vad": self.seconds, "soundtrack": self.soundtrack_s}
 
 
 def core_stages(config) -> list[Stage]:
     """The core stages of one Analyzer, in pass order (the face track first)."""
     track = FaceTrackStage(config)
-    return [track, GeometryStage(), ImageStage(track), AudioStage()]
+    return [track, GeometryStage(), GazeStage(track), ImageStage(track), AudioStage()]
 
 
-STAGE_CLASSES = (FaceTrackStage, GeometryStage, ImageStage, AudioStage)  # core_stages' classes, in its order
+STAGE_CLASSES = (FaceTrackStage, GeometryStage, GazeStage, ImageStage, AudioStage)  # core_stages' classes, in its order
 # What the pass computes without any extra extractor: the video scalars, every core stage's
 # features and the identity features (from AnalysisConfig.identity_backend, which always runs).
 CORE_FEATURES = frozenset(VIDEO_FEATURES).union(*(c.provides for c in STAGE_CLASSES), IDENTITY_FEATURES)

@@ -23,6 +23,9 @@ inter-ocular distance (IOD), angles in degrees::
     smile              mouth-corner pull outward (IOD; up by SMILE_UP / SMILE_OUT of it)
     brow               eyebrow raise (IOD)
     blink              eyelid closure, 0 open .. 1 closed (both eyes)
+    gaze_x             horizontal iris shift inside both eyes, in half eye widths (corner to
+                       corner / 2), > 0 toward image right (the unit of the analysis' ``gaze``
+                       feature); the lids and corners stay put
     identity           0..1 cross-fade to ``other`` person aligned onto the face (a step = switch)
     cast               colour cast: shift of CIELAB b* (yellow) in Lab units (~ the ΔE it adds)
     occlude            0..1 fraction of the (dilated) face box covered by a flat patch, from the
@@ -63,7 +66,7 @@ from . import audio as A
 
 PERSONS = ("astronaut", "astronaut_portrait", "hanks", "t1_man")
 TRACKS = ("yaw", "pitch", "roll", "head_dx", "head_dy", "body_dx", "body_dy", "body_roll", "mouth", "smile",
-          "brow", "blink", "identity", "cast", "occlude", "jitter", "brightness", "blur")
+          "brow", "blink", "gaze_x", "identity", "cast", "occlude", "jitter", "brightness", "blur")
 Track = float | np.ndarray | Callable[[np.ndarray], np.ndarray]
 
 
@@ -369,6 +372,14 @@ def _expression(f: _Face, qx: np.ndarray, qy: np.ndarray, p: dict[str, float], r
         for eye in g.eyes:
             m, x, y = patch(W.eyelid_bounds(eye, d))
             oy[m] += W.eyelid_offsets(x, y, eye, d, float(np.clip(p["blink"], 0, 1)))
+    if p["gaze_x"]:
+        for a, b, up, lo in ((36, 39, [37, 38], [40, 41]), (42, 45, [43, 44], [46, 47])):
+            cx, hw = 0.5 * (f.lm[a, 0] + f.lm[b, 0]), 0.5 * abs(f.lm[b, 0] - f.lm[a, 0])
+            top, bottom = f.lm[up, 1].mean(), f.lm[lo, 1].mean()
+            cy, hh = 0.5 * (top + bottom), 0.5 * (bottom - top)
+            m, x, y = patch((cx - hw, cy - 1.3 * hh, cx + hw, cy + 1.3 * hh))
+            # the eye's content slides between the lids: flat over the iris, zero at corners and lids
+            ox[m] -= p["gaze_x"] * hw * W.bump(x - cx, 0.55 * hw, hw) * W.bump(y - cy, 0.6 * hh, 1.3 * hh)
     drop = p["mouth"] * d
     if drop > 0.05:
         m, x, y = patch(W.jaw_bounds(g, drop))
