@@ -47,7 +47,7 @@ COUNTING = textwrap.dedent('''
 
         def setup(self):
             super().setup()
-            self._note("setup -")
+            self._note("setup " + os.environ.get("LPMBENCH_RUNTIME_MARK", "-"))
 
         def generate(self, case, output):
             self._note(f"generate {case.id}")
@@ -150,13 +150,17 @@ def test_ray_gives_the_local_executors_values_on_smoke(cluster, tmp_path):
 
 def test_model_loads_once_per_actor_and_streams_inside_it(cluster, counting, shared_cache, tmp_path):
     log = tmp_path / "calls.log"
+    # the actors' runtime_env reaches the generator (its worker process inherits the actor's)
     run = evaluate_with(tmp_path, "reuse", shared_cache, *counting_model(counting, log), "suite=smoke",
-                        "run.stream=true", "run.paced=true", executor=RAY)
+                        "run.stream=true", "run.paced=true",
+                        "executor.runtime_env={env_vars: {LPMBENCH_RUNTIME_MARK: actor-env}}", executor=RAY)
     assert all(r.status == "ok" for r in run.cases.values()), [r.error for r in run.cases.values()]
     durations = {c.id: c.duration for c in load_suite("smoke").cases}
     calls = lines(log)
     setups = [c for c in calls if c[0] == "setup"]
     assert len(setups) == 2  # two actors, six cases: the generator loaded twice
+    assert [c[1] for c in setups] == ["actor-env", "actor-env"]
+    assert run.manifest.executor["runtime_env"] == ["env_vars"]
     # the paced replay ran inside the actors' generator processes (streaming adapters never call
     # generate()), and each latency figure carries the node and GPU that produced it
     assert not [c for c in calls if c[0] == "generate"]
