@@ -225,6 +225,12 @@ class Metric:
     def compute(self, ctx: MetricContext) -> MetricOutput:  # pragma: no cover - interface
         raise NotImplementedError
 
+    def backend_info(self) -> dict[str, dict[str, Any]]:
+        """Data files the metric itself reads (a fitted projection, a threshold table), as
+        ``{backend: {"name", "version", "weights_sha256"}}``: recorded beside the analysis backends
+        in every run, so they are part of its protocol. Most metrics read none."""
+        return {}
+
     def reduce(self, name: str, state: dict[str, np.ndarray], ctx: CorpusContext) -> float:
         """A corpus-level metric's value from the sum of its per-case states (``MetricOutput.states``).
 

@@ -49,6 +49,10 @@ class MetricSet:
     def requires(self) -> set[str]:
         return {r for m in self.metrics for r in m.requires}
 
+    def backends(self) -> dict[str, dict[str, Any]]:
+        """The data files the metrics read themselves (:meth:`Metric.backend_info`), by backend."""
+        return {k: v for m in self.metrics for k, v in m.backend_info().items()}
+
     def compute(self, ctx: MetricContext) -> MetricOutput:
         """Run every metric; a metric that raises is recorded as unavailable, never crashes the case."""
         out = MetricOutput()

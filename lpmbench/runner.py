@@ -210,7 +210,7 @@ def _manifest(plan: EvaluationPlan, run_id: str, cases: list[Case], started: str
     suite = plan.suite
     assert suite is not None
     specs = manifest_specs(plan.metrics, analysis)
-    backends = analysis.get("backends", {})
+    backends = {**analysis.get("backends", {}), **plan.metrics.backends()}
     reference = plan.reference.describe() if plan.reference is not None else {}
     return RunManifest(
         schema_version=SCHEMA_VERSION, run_id=run_id,
@@ -335,6 +335,7 @@ def rescore(plan: EvaluationPlan, run_dir: str | Path, *, reanalyze: bool = Fals
             n += 1
         m = run.manifest
         m.metrics = manifest_specs(plan.metrics, analyzer.describe())
+        m.backends = {**m.backends, **plan.metrics.backends()}
         m.config = {**m.config, "metrics": plan.config.get("metrics", m.config.get("metrics")),
                     "reference": plan.config.get("reference", m.config.get("reference"))}
         m.reference = plan.reference.describe() if plan.reference is not None else {}

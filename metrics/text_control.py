@@ -10,7 +10,8 @@ Every detector compares the span with a *baseline*: the frames outside every pro
 case (with a 0.3 s margin); if that leaves less than 1 s, the frames outside this prompt's span; if
 none remain, the reference itself (pose 0, signals at their whole-video median). ``base`` is the
 baseline median of a signal and ``sigma`` its robust spread (1.4826 x MAD, floored); thresholds are
-``max(absolute floor, K_SIGMA x sigma)``. Signals are median-filtered over 3 frames (at 25 fps).
+``max(absolute floor, K_SIGMA x sigma)``. Signals are median-filtered over 0.12 s (3 frames at 25 fps;
+every duration here is in seconds, so 24, 25 and 30 fps videos are judged alike).
 
 Signals (pose from the analysis pass in degrees; shape from the landmarks in a per-frame face frame
 built on the four eye corners, which stay put when the lids close: origin at their centre, x along
@@ -48,6 +49,9 @@ from lpmbench.case import ACTIONS, Case, PromptEvent
 from lpmbench.features import Features
 from lpmbench.metric_api import Metric, MetricContext, MetricOutput, MetricSpec, MetricUnavailable
 
+from .signals import odd_frames
+
+MEDIAN_S = 0.12  # the signals' median filter
 BASELINE_MARGIN_S = 0.3
 MIN_BASELINE_S = 1.0
 K_SIGMA = 4.0
@@ -88,8 +92,8 @@ class Detection:
 
 # -- signals ---------------------------------------------------------------------------------------
 def medfilt3(x: np.ndarray, fps: float) -> np.ndarray:
-    """NaN-aware running median over ~0.12 s (3 frames at 25 fps)."""
-    k = max(1, int(round(3 * fps / 25.0)))
+    """NaN-aware running median over MEDIAN_S (3 frames at 25 fps, 5 at 30)."""
+    k = odd_frames(MEDIAN_S, fps)
     if k <= 1:
         return x.copy()
     h = k // 2

@@ -2,9 +2,12 @@
 
 Listening: a 6 s clip in which the partner (espeak-ng, another voice) speaks while the astronaut
 listens — still, lip-syncing to the partner (leak), nodding three times, or rolling her head in
-step with the partner's voice 0.48 s late. Turn-taking: the agent speaks, then the partner; the
-expression changes at the switch in one cut, or gradually later. Onsets: the mouth follows the
-agent's voice on time or 5 frames late. Every clip goes through the real analysis pass.
+step with the partner's voice 0.48 s late; nodding while mouthing speech; a talker whose nodding
+carries on into the partner's turn. Turn-taking: the agent speaks, then the partner; the expression
+changes at the switch in one cut, or gradually later. Onsets: the mouth follows the agent's voice on
+time or 5 frames late, or never moves (the still photo). Every clip goes through the real analysis
+pass. Version 2 changed the listen-motion range (8-35 deg/s, from real heads), which nods count
+(only a listener's) and the onset of a mouth that stays within its noise (censored).
 """
 from __future__ import annotations
 
@@ -14,7 +17,7 @@ import pytest
 from lpmbench.metrics import conversation as CV
 from lpmbench.testing import audio as A
 from lpmbench.testing import clips as MF
-from lpmbench.testing.scoring import analyse, scores
+from lpmbench.testing.scoring import analyse, score, scores
 
 pytestmark = pytest.mark.skipif(not A.have_espeak(), reason="espeak-ng is not installed")
 
@@ -79,6 +82,34 @@ def test_injected_nods_are_counted(listeners):
         == pytest.approx(len(NOD_CENTRES_S))
 
 
+def test_nods_while_mouthing_speech_are_not_backchannels(partner):
+    # the same three nods, but the listener's mouth articulates like speech throughout: talking, not nodding
+    clip = MF.make_clip(MF.media_dir(), "cv_nods_babble", duration=LISTEN_S, partner_audio=partner,
+                        pitch=MF.nod_track(NL, list(NOD_CENTRES_S), NOD_DEG),
+                        mouth=MF.speech_mouth(amp=0.25, rate_hz=4.0, seed=2))
+    out = score(CV.METRICS, analyse(clip.video, clip.case, embed_hz=0.5), clip.case)
+    assert out.values["conversation.backchannel_per_min"] == 0.0, out.details
+    assert out.details["nods_dropped"]["mouth articulating"] >= 2, out.details
+
+
+def test_talkers_nodding_into_the_partners_turn_is_not_a_backchannel():
+    """The agent talks to 2.0 s nodding with its speech; the last nod (2.3 s) spills into the
+    partner's turn, which starts at 2.0 s; one real listener nod follows at 4.3 s."""
+    duration = 6.0
+    n = int(duration * A.FPS)
+    agent = A.place(duration, [(0.3, A.fit_speech("Well I think that is a good idea", 1.7))])
+    partner = A.place(duration, [(2.0, A.fit_speech("Yes, and we could go there tomorrow morning", 3.6, voice="en+m3"))])
+    clip = MF.lip_synced_clip(agent, "cv_talker_nods", partner_audio=partner,
+                              pitch=MF.nod_track(n, [1.0, 2.3, 4.3], NOD_DEG))
+    f = analyse(clip.video, clip.case, embed_hz=0.5)
+    out = score(CV.METRICS, f, clip.case)
+    listen = np.asarray(f.get("state")) == CV.STATE_LISTEN
+    count = out.values["conversation.backchannel_per_min"] * listen.sum() / f.fps / 60
+    assert count == pytest.approx(1.0), out.details  # version 1 counted the talker's 2.3 s nod as well
+    assert [round(e["t"]) for e in out.details["nods"]] == [4]
+    assert out.details["nods_dropped"]["near agent speech"] == 1
+
+
 def test_listen_motion_separates_frozen_from_moving(listeners):
     still = listeners["still"][2]["conversation.listen_motion_deg_s"]
     nods = listeners["nods"][2]["conversation.listen_motion_deg_s"]
@@ -123,6 +154,16 @@ def test_hard_cut_at_switch_raises_transition_jump(turn_taking):
     assert smooth["conversation.transition_jump"] < 2.0, smooth
 
 
+def test_still_photo_has_no_turn_onset():
+    # a mouth that never opens beyond its own landmark noise: every onset censored at 1 s (scores 0);
+    # version 1 read that noise as an on-time onset (0.04 s, a score of ~90)
+    agent = A.two_phrase_agent(4.0)
+    still = MF.make_clip(MF.media_dir(), "cv_still_onset", duration=4.0, agent_audio=agent)
+    out = score(CV.METRICS, analyse(still.video, still.case, embed_hz=0.5), still.case)
+    assert out.values["conversation.turn_onset_s"] == CV.ONSET_FWD_S, out.details
+    assert out.details["mouth_opens"] is False
+
+
 def test_delayed_mouth_onset_shows_in_turn_onset():
     agent = A.two_phrase_agent(4.0)
     onset = {}
@@ -145,7 +186,7 @@ def test_turn_windows_bridge_idle_gaps_and_ignore_same_state_turns():
     # listen->speak without a gap: one window
     assert wins == [(8, 13, "speak->listen"), (13, 18, "speak->listen"), (31, 36, "listen->speak")]
     with pytest.raises(CV.MetricUnavailable, match="switch"):
-        CV.transition_jump(np.zeros((20, 68, 2)), np.array([s] * 10 + [i] * 10))
+        CV.transition_jump(np.zeros((20, 68, 2)), np.array([s] * 10 + [i] * 10), A.FPS)
 
 
 def test_nod_detector_counts_nods_not_tilts_or_noise():

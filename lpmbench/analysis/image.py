@@ -81,3 +81,27 @@ class ImageFeatures:
                 body = float(mag.mean()) / self.diag
         self.prev = small
         return flicker, body, region_lab, sharp
+
+
+# the mouth crop of the mouth sharpness: a fixed box in IOD units (its size does not change as the
+# mouth opens), centred on the outer lip points, resized to MOUTH_CROP_PX
+MOUTH_BOX_IOD = (1.2, 0.8)  # width, height
+MOUTH_CROP_PX = (48, 32)
+
+
+def mouth_sharpness(gray: np.ndarray, landmarks: np.ndarray) -> float:
+    """Variance of the Laplacian of the mouth box (:data:`MOUTH_BOX_IOD` around the mean of the
+    outer lip points 48-59, in units of the eye-centre distance) resized to MOUTH_CROP_PX; NaN when
+    the box leaves the frame by more than half or is smaller than 4 px."""
+    import cv2
+
+    lm = np.asarray(landmarks, dtype=np.float64)
+    d = float(np.hypot(*(lm[42:48].mean(0) - lm[36:42].mean(0))))
+    cx, cy = lm[48:60].mean(0)
+    hw, hh = MOUTH_BOX_IOD[0] * d / 2, MOUTH_BOX_IOD[1] * d / 2
+    h, w = gray.shape[:2]
+    x0, y0, x1, y1 = int(max(0, cx - hw)), int(max(0, cy - hh)), int(min(w, cx + hw)), int(min(h, cy + hh))
+    if x1 - x0 < 4 or y1 - y0 < 4 or (x1 - x0) * (y1 - y0) < 0.5 * (4 * hw * hh):
+        return float("nan")
+    crop = cv2.resize(gray[y0:y1, x0:x1], MOUTH_CROP_PX, interpolation=cv2.INTER_AREA)
+    return float(cv2.Laplacian(crop, cv2.CV_32F).var())
