@@ -29,10 +29,14 @@ image     luma_flicker (T,) mean |dY| to the previous frame over static pixels (
           region_lab (T,3) mean CIELAB colour of the character region
           face_sharpness (T,) variance of the Laplacian of the fixed-size face crop
           ref_sharpness (scalar) the same on the (first) reference image
+          mouth_sharpness (T,) variance of the Laplacian of a fixed mouth box (1.2 x 0.8 IOD);
+          ref_mouth_sharpness (scalar) the same on the (first) reference image
 audio     agent_env, partner_env (T,) RMS envelopes at frame rate (zeros without a track)
           agent_vad, partner_vad (T,) bool, voice activity (segments >= 300 ms)
           agent_segments, partner_segments (N,2) seconds
           has_agent_audio, has_partner_audio (bool)
+          agent_spectral (H,26) float16 every spectral_hop_s (scalar, 0.01 s) over the video: 24 log-mel
+                         bands (80-7600 Hz), log energy, spectral flux of the agent audio (lip sync)
 timeline  state (T,) int8: 0 idle, 1 speak, 2 listen  (STATE_* constants)
 optional  clip_frames (K2,), clip_embeddings (K2,D2) and clip_text_embeddings {text: (D2,)} (open_clip)
           syncnet_dists (2*15+1,) mean distance per offset, syncnet_params (dict) (SyncNet)

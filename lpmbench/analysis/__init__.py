@@ -12,7 +12,7 @@ required features needs; registered in :data:`lpmbench.registry.EXTRACTORS`).
 from .config import AnalysisConfig
 from .extractors import Extractor, ExtractorContext, FaceObs, Unavailable, extractors_for
 
-ANALYZER_VERSION = "1.2.0"  # bump whenever a feature's values change or features are added: it invalidates the cache
+ANALYZER_VERSION = "1.3.0"  # bump whenever a feature's values change or features are added: it invalidates the cache
 
 
 def __getattr__(name: str):

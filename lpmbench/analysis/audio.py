@@ -151,3 +151,53 @@ def _pearson(a: np.ndarray, b: np.ndarray) -> float:
     a, b = a - a.mean(), b - b.mean()
     d = float(np.sqrt((a * a).sum() * (b * b).sum()))
     return float((a * b).sum()) / d if d > 1e-12 else -1.0
+
+
+# -- spectral frames of the agent audio (the lip-sync measure, metrics/lipsync.py) ----------------
+SPECTRAL_HOP_S = 0.010  # hop h is centred at h * SPECTRAL_HOP_S seconds
+SPECTRAL_WIN_S = 0.025  # Hann window
+SPECTRAL_MELS, SPECTRAL_FMIN, SPECTRAL_FMAX = 24, 80.0, 7600.0
+PRE_EMPHASIS = 0.97
+SPECTRAL_FLOOR = 1e-8  # power floor relative to the loudest mel band (80 dB): silence stays finite
+SPECTRAL_COLUMNS = tuple(f"logmel{i}" for i in range(SPECTRAL_MELS)) + ("log_energy", "flux")
+
+
+@lru_cache(maxsize=4)
+def _mel_filters(n_mels: int, nfft: int, fmin: float, fmax: float, sr: int) -> np.ndarray:
+    """(n_mels, nfft // 2 + 1) triangular filters on the HTK mel scale."""
+    hz2mel = lambda h: 2595.0 * np.log10(1.0 + h / 700.0)  # noqa: E731
+    mel2hz = lambda m: 700.0 * (10 ** (m / 2595.0) - 1.0)  # noqa: E731
+    pts = mel2hz(np.linspace(hz2mel(fmin), hz2mel(fmax), n_mels + 2))
+    bins = np.fft.rfftfreq(nfft, 1.0 / sr)
+    lo, c, hi = pts[:-2, None], pts[1:-1, None], pts[2:, None]
+    return np.clip(np.minimum((bins - lo) / (c - lo), (hi - bins) / (hi - c)), 0.0, None)
+
+
+def spectral_frames(samples: np.ndarray, duration: float, sr: int = AUDIO_RATE) -> np.ndarray:
+    """(H, 26) float32 on a SPECTRAL_HOP_S grid covering [0, duration] (H = floor(duration / hop) + 1):
+    24 log-mel bands (80-7600 Hz, 25 ms Hann, pre-emphasis 0.97), log energy, and the positive
+    spectral flux of the log-mel bands (:data:`SPECTRAL_COLUMNS`). Audio past its end is silence.
+    Computed in chunks of hops: no (hours x 512) temporaries for long audio."""
+    from scipy.fft import rfft
+
+    x = np.asarray(samples, dtype=np.float64).ravel()
+    if len(x) > 1:
+        x = np.concatenate([x[:1], x[1:] - PRE_EMPHASIS * x[:-1]])
+    win, hop = int(round(SPECTRAL_WIN_S * sr)), int(round(SPECTRAL_HOP_S * sr))
+    nfft = 1 << int(np.ceil(np.log2(win)))
+    n_hops = int(np.floor(duration / SPECTRAL_HOP_S + 1e-9)) + 1
+    need = (n_hops - 1) * hop + win
+    x = np.pad(x, (win // 2, max(0, need - len(x) - win // 2)))[:need]
+    fb = _mel_filters(SPECTRAL_MELS, nfft, SPECTRAL_FMIN, SPECTRAL_FMAX, sr)
+    w = np.hanning(win)
+    mel = np.empty((n_hops, SPECTRAL_MELS))
+    energy = np.empty(n_hops)
+    for a in range(0, n_hops, 2048):
+        idx = np.arange(win)[None, :] + hop * np.arange(a, min(n_hops, a + 2048))[:, None]
+        power = np.abs(rfft(x[idx] * w, nfft, axis=1)) ** 2
+        mel[a:a + len(idx)] = power @ fb.T
+        energy[a:a + len(idx)] = power.sum(1)
+    floor = max(float(mel.max()), 1e-10) * SPECTRAL_FLOOR
+    logmel = np.log(mel + floor)
+    flux = np.concatenate([[0.0], np.maximum(np.diff(logmel, axis=0), 0.0).sum(1)])
+    return np.column_stack([logmel, np.log(energy + floor), flux]).astype(np.float32)

@@ -10,8 +10,9 @@ track     the face observation of each frame (:class:`~.extractors.FaceObs` or N
           where a detection finds several faces, the one most like the reference (dlib descriptor)
 geometry  landmark signals, rigid-landmark head pose, Procrustes alignment onto the reference
 gaze      the iris position inside each eye (gaze.py), and the same on the reference image
-image     low-resolution flicker, body flow, character-region colour, face sharpness
-audio     envelopes, silero-vad segments and the state timeline from the CASE audio; the VAD (and
+image     low-resolution flicker, body flow, character-region colour, face and mouth sharpness
+audio     envelopes, silero-vad segments, the state timeline and the agent's spectral frames
+          (log-mel, energy, flux every 10 ms) from the CASE audio; the VAD (and
           the comparison of the video's own soundtrack with the case audio) runs in a thread from
           ``begin`` while the frames are decoded
 
@@ -29,11 +30,12 @@ import numpy as np
 
 from .. import media
 from ..case import AUDIO_RATE
-from .audio import rms_envelope, segments_to_frames, soundtrack_match, state_timeline, vad_segments
+from .audio import (SPECTRAL_HOP_S, rms_envelope, segments_to_frames, soundtrack_match, spectral_frames,
+                    state_timeline, vad_segments)
 from .extractors import IDENTITY_FEATURES, Extractor, ExtractorContext, FaceObs, Unavailable
 from .face import FaceTracker, PoseEstimator, align_to, eye_centres, face_signals, iod, reference_landmarks, relative_euler
 from .gaze import combine, eyes
-from .image import ImageFeatures, laplacian_sharpness
+from .image import ImageFeatures, laplacian_sharpness, mouth_sharpness
 
 LANDMARKS_BACKEND = "dlib HOG + shape_predictor_68_face_landmarks"
 VAD_BACKEND = "silero-vad"
@@ -331,10 +333,12 @@ def _unwrap_deg(x: np.ndarray) -> np.ndarray:
 
 
 class ImageStage(Stage):
-    """Low-resolution image features of every frame (image.py), and the reference's sharpness."""
+    """Low-resolution image features of every frame (image.py), the mouth box's sharpness, and
+    the same sharpness figures on the reference."""
 
     name = "image"
-    provides = ("luma_flicker", "body_flow", "region_lab", "face_sharpness", "ref_sharpness")
+    provides = ("luma_flicker", "body_flow", "region_lab", "face_sharpness", "ref_sharpness", "mouth_sharpness",
+                "ref_mouth_sharpness")
     PER_FRAME = ("luma_flicker", "body_flow", "region_lab", "face_sharpness")  # ImageFeatures.frame's order
 
     def __init__(self, track: FaceTrackStage) -> None:
@@ -344,7 +348,8 @@ class ImageStage(Stage):
         self.ctx = ctx
         c = ctx.config
         self.features = ImageFeatures(ctx.width, ctx.height, c.flow_size, c.face_dilate, c.static_flow_px, c.sharp_crop)
-        self.rows = _rows(ctx, {k: ((3,), np.float32, np.nan) if k == "region_lab" else F32 for k in self.PER_FRAME})
+        self.rows = _rows(ctx, {k: ((3,), np.float32, np.nan) if k == "region_lab" else F32
+                                for k in (*self.PER_FRAME, "mouth_sharpness")})
         self.any_face = False
 
     def frame(self, idx: int, rgb: np.ndarray, face: FaceObs | None) -> None:
@@ -352,6 +357,8 @@ class ImageStage(Stage):
         values = self.features.frame(rgb, self.track.gray, face.box_px if face is not None else None)
         for k, v in zip(self.PER_FRAME, values):
             self.rows[k].set(idx, v)
+        if face is not None:
+            self.rows["mouth_sharpness"].set(idx, mouth_sharpness(self.track.gray, face.landmarks_px))
 
     def end(self) -> dict[str, Any]:
         import cv2
@@ -360,13 +367,16 @@ class ImageStage(Stage):
         n = ctx.n_frames
         out: dict[str, Any] = {k: r.take(n) for k, r in self.rows.items()}
         if not self.any_face:
-            out["face_sharpness"] = Unavailable(no_face_reason(n))
+            out["face_sharpness"] = out["mouth_sharpness"] = Unavailable(no_face_reason(n))
         box = ctx.reference_boxes[0] if ctx.reference_boxes else None
         if box is not None:  # the first reference image's face crop
             gray = cv2.cvtColor(ctx.reference_images[0], cv2.COLOR_RGB2GRAY)
             out["ref_sharpness"] = laplacian_sharpness(gray, box, ctx.config.sharp_crop)
+            lm = ctx.reference_landmarks[0]
+            out["ref_mouth_sharpness"] = (mouth_sharpness(gray, lm) if lm is not None
+                                          else Unavailable("no landmarks on the first reference image's face"))
         else:
-            out["ref_sharpness"] = Unavailable("no face found in the first reference image")
+            out["ref_sharpness"] = out["ref_mouth_sharpness"] = Unavailable("no face found in the first reference image")
         return out
 
 
@@ -378,7 +388,7 @@ class AudioStage(Stage):
 
     name = "audio"
     backend = "vad"
-    provides = ("has_agent_audio", "agent_env", "agent_segments", "agent_vad",
+    provides = ("has_agent_audio", "agent_env", "agent_segments", "agent_vad", "agent_spectral", "spectral_hop_s",
                 "has_partner_audio", "partner_env", "partner_segments", "partner_vad", "state")
 
     def backend_info(self) -> dict[str, Any]:
@@ -428,6 +438,11 @@ class AudioStage(Stage):
             out[f"{role}_segments"] = seg.astype(np.float64)
             out[f"{role}_vad"] = segments_to_frames(seg, fps, n)
         out["state"] = state_timeline(out["agent_vad"], out["partner_vad"])
+        x = self.samples["agent"]
+        # float16: 0.3 MB per minute; the lip-sync measure standardises every column per clip
+        out["agent_spectral"] = (spectral_frames(x, n / fps).astype(np.float16) if x is not None
+                                 else Unavailable("the case has no agent audio"))
+        out["spectral_hop_s"] = SPECTRAL_HOP_S
         return out
 
     def meta(self) -> dict[str, Any]:
