@@ -366,7 +366,8 @@ SPEC_ONSET = _spec(
     anchors=(0.5, 0.04),  # one frame at 25 fps is on time
     validity=("Mouth following the agent voice: 0.013 s; the same 5 frames late: 0.213 s (delay recovered to "
               "the frame, tolerance 2 frames); a still photo: 1.0 (censored; before the noise floor its landmark "
-              "noise read as an on-time onset). Real talkers (R9) -0.16 to +0.33 s (median -0.06)."),
+              "noise read as an on-time onset). Real talkers (H9m, this definition) -0.16 to +0.16 s (median -0.06), "
+              "VASA-1 -0.20 to +0.58."),
     limits="Voice-activity onsets can lag the acoustic onset by a frame or two.",
 )
 
