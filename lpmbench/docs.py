@@ -40,6 +40,8 @@ def metric_reference(metrics: MetricSet) -> str:
             lines.append(f"- **leaderboard anchors** (score 0, score 100) per embedding backend: {per}")
         elif s.anchors:
             lines.append(f"- **leaderboard anchors** (score 0, score 100): {s.anchors[0]:g}, {s.anchors[1]:g}")
+        if not s.scored:
+            lines.append("- **not scored**: reported beside the metric the leaderboard ranks")
         if s.natural:
             lines.append("- **scored against the human reference** (docs/reference.md) where it has this metric")
         if s.aggregate != "mean" or s.level != "case":

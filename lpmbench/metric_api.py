@@ -76,6 +76,9 @@ class MetricSpec:
     # a metric of natural behaviour (motion, blinks, nods, mouth activity, ...): scored by how
     # human its per-case value is against the human reference (lpmbench.reference)
     natural: bool = False
+    # False: reported (and kept in results) but not scored, e.g. a quantity shown in two units of
+    # which the leaderboard ranks one
+    scored: bool = True
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:
@@ -104,7 +107,7 @@ class MetricSpec:
             "version": self.version, "target": list(self.target) if isinstance(self.target, tuple) else self.target,
             "backend": self.backend, "unit": self.unit, "description": self.description,
             "anchors": _anchors_json(self.anchors), "aggregate": self.aggregate, "level": self.level,
-            "natural": self.natural,
+            "natural": self.natural, "scored": self.scored,
         }
 
     def for_backend(self, backend: str) -> "MetricSpec":
@@ -127,6 +130,7 @@ class MetricSpec:
             anchors=({k: tuple(v) if isinstance(v, list) else v for k, v in anchors.items()} if isinstance(anchors, dict)
                      else tuple(anchors) if isinstance(anchors, list) else anchors),
             aggregate=d.get("aggregate", "mean"), level=d.get("level", "case"), natural=bool(d.get("natural", False)),
+            scored=bool(d.get("scored", True)),
         )
 
 

@@ -339,8 +339,10 @@ def score_group(values: np.ndarray, specs: Sequence[Mapping[str, Any]], *, kinds
             for ctx, scale in sc.items():
                 cols = np.array([c == ctx for c in contexts])
                 cs[:, cols, k] = scale.score(v[:, cols, k])
-    usable = np.array([all(s.usable for s in scales[k].values()) for k in range(K)], dtype=bool)
-    notes = [f"{names[k]}: no anchors and too few values to score it" for k in range(K) if not usable[k]]
+    usable = np.array([all(s.usable for s in scales[k].values()) and specs[k].get("scored", True) is not False
+                       for k in range(K)], dtype=bool)
+    notes = [f"{names[k]}: no anchors and too few values to score it" for k in range(K)
+             if not usable[k] and specs[k].get("scored", True) is not False]
     notes += [f"{names[k]}: scored relative to this protocol's values (no documented anchors)"
               for k in range(K) if any(s.source == "relative" for s in scales[k].values())]
 

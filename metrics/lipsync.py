@@ -365,7 +365,7 @@ SPEC_OFFSET_S = MetricSpec(
     limits=_SYNC_LIMITS + " Recordings of people carry their own A/V offsets: tolerance 80 ms.",
 )
 SPEC_OFFSET = MetricSpec(
-    name="lipsync.av_offset_frames", dimension="lipsync", direction="target", target=0.0, version=2,
+    name="lipsync.av_offset_frames", dimension="lipsync", direction="target", target=0.0, version=2, scored=False,
     backend=SYNC_BACKEND, unit="frames", aggregate="mean_abs",
     description="lipsync.av_offset_s in frames of the video (for reading; rank on av_offset_s, the same at every "
                 "frame rate); censored at round(0.6 fps).",

@@ -213,3 +213,13 @@ def test_corpus_metric_is_reduced_from_pooled_states_per_model_and_resample():
     assert g.metric_n[:, 0].tolist() == [6, 3]
     assert g.dims == ["identity", "expressiveness"] or set(g.dims) == {"identity", "expressiveness"}
     assert np.all(np.isfinite(g.dim_lo)) and g.rank.tolist() == [1.0, 2.0]
+
+
+def test_an_unscored_metric_is_reported_but_does_not_count():
+    off_f = spec("lipsync.off_frames", dim="lipsync", direction="target", target=0.0, anchors=[8.0, 1.0], scored=False)
+    off_s = spec("lipsync.off_s", dim="lipsync", direction="target", target=0.0, anchors=[0.3, 0.04])
+    v = np.array([[[8.0, 0.32]], [[0.0, 0.0]]])
+    g = score_group(v, [off_f, off_s], n_boot=0)
+    assert not g.applicable[:, 0].any() and g.metric_mean[0, 0] == 8.0  # shown, not counted
+    assert g.dim_score[:, 0].tolist() == [0.0, 100.0]
+    assert not any("off_frames" in n for n in g.notes)
