@@ -263,7 +263,7 @@ METRICS: Registry[Any] = Registry(
     "metric plug-in", "lpmbench.metrics",
     {name: f"lpmbench.metrics.{name}:METRICS" for name in (
         "identity", "lipsync", "expressiveness", "conversation", "text_control", "quality", "realtime", "realism", "paired",
-        "syncnet", "clip_score", "distribution")},
+        "syncnet", "clip_score", "distribution", "gaze")},
     check=_metric_check,
 )
 
