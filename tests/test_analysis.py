@@ -147,7 +147,7 @@ def test_cache_hit_does_not_decode(face_run, work, monkeypatch):
     def no_decoding(*a, **k):
         raise AssertionError("the video was decoded again")
 
-    monkeypatch.setattr(media, "iter_frames", no_decoding)
+    monkeypatch.setattr(media, "decode", no_decoding)  # the one frame decoder
     an = Analyzer(AnalysisConfig(embed_workers=1), cache_dir=work / "cache")
     key = an.cache_key(video, case)
     assert key == first.meta["cache_key"]

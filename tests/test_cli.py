@@ -69,7 +69,7 @@ def test_rescore_never_decodes(evaluated, monkeypatch, capsys):
     def no_decoding(*a, **k):
         raise AssertionError("rescore decoded a video")
 
-    monkeypatch.setattr(lpmbench.media, "iter_frames", no_decoding)
+    monkeypatch.setattr(lpmbench.media, "decode", no_decoding)
     before = load_run(run_dir).cases["speak_a"].values
     assert main(["rescore", str(run_dir), "--include", str(plugin)]) == 0
     after = load_run(run_dir).cases["speak_a"].values
