@@ -498,8 +498,9 @@ def _json_default(o: Any) -> Any:
     return str(o)
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temporary file in the same folder (never half a file)."""
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` via a temporary file in the same folder (never half a file, no
+    temporary file left behind). A full disk or a read-only folder is a :class:`ResultsError`."""
     tmp = path.with_name(path.name + ".tmp")
     try:
         with open(tmp, "wb") as f:
@@ -507,8 +508,13 @@ def _atomic_write(path: Path, data: bytes) -> None:
             f.flush()
             os.fsync(f.fileno())
         tmp.replace(path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
+    except BaseException as e:
+        try:
+            tmp.unlink(missing_ok=True)
+        except OSError:
+            pass  # a read-only folder: there is no temporary file either
+        if isinstance(e, OSError):
+            raise ResultsError(f"cannot write {path}: {e.strerror or e}") from None
         raise
 
 
@@ -530,12 +536,16 @@ class RunStore:
 
     # -- life cycle -----------------------------------------------------------------------------
     def open(self) -> "RunStore":
-        lay = self.layout
         try:
-            lay.series_dir.mkdir(parents=True, exist_ok=True)
-            lay.videos_dir.mkdir(parents=True, exist_ok=True)
-        except OSError as e:
-            raise ResultsError(f"cannot create run folder {lay.dir}: {e.strerror or e}") from None
+            return self._open()
+        except OSError as e:  # a read-only or full results folder
+            self.close()
+            raise ResultsError(f"cannot write run folder {self.dir}: {e.strerror or e}") from None
+
+    def _open(self) -> "RunStore":
+        lay = self.layout
+        lay.series_dir.mkdir(parents=True, exist_ok=True)
+        lay.videos_dir.mkdir(parents=True, exist_ok=True)
         fd = os.open(lay.lock, os.O_RDWR | os.O_CREAT, 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -596,20 +606,34 @@ class RunStore:
     # -- writes ---------------------------------------------------------------------------------
     def write_manifest(self, manifest: RunManifest) -> None:
         self._check_open()
-        _atomic_write(self.layout.manifest, json.dumps(asdict(manifest), indent=2, default=str).encode())
+        atomic_write(self.layout.manifest, json.dumps(asdict(manifest), indent=2, default=str).encode())
 
     def write_config(self, text: str) -> None:
         self._check_open()
-        _atomic_write(self.layout.config, text.encode())
+        atomic_write(self.layout.config, text.encode())
 
     def append(self, record: CaseRecord) -> None:
-        """Append one record as a whole line (one write of line + newline), fsynced."""
+        """Append one record as a whole line, fsynced. A write that fails part way (a full disk) is
+        cut back off, so the file never holds half a record, and raised as :class:`ResultsError`."""
         self._check_open()
         line = (json.dumps(asdict(record), default=_json_default) + "\n").encode()
-        fd = os.open(self.layout.cases, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        path = self.layout.cases
         try:
-            os.write(fd, line)
+            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        except OSError as e:
+            raise ResultsError(f"cannot append to {path}: {e.strerror or e}") from None
+        try:
+            start = os.fstat(fd).st_size
+            left = memoryview(line)
+            while left:  # a short write is not an error: write the rest, or fail on it
+                left = left[os.write(fd, left):]
             os.fsync(fd)
+        except OSError as e:
+            try:
+                os.ftruncate(fd, start)
+            except OSError:
+                pass  # _repair_tail cuts it when the run is opened again
+            raise ResultsError(f"cannot append to {path}: {e.strerror or e}") from None
         finally:
             os.close(fd)
 
@@ -627,7 +651,7 @@ class RunStore:
 
         buf = io.BytesIO()
         np.savez_compressed(buf, **arrays)
-        _atomic_write(path, buf.getvalue())
+        atomic_write(path, buf.getvalue())
         return self.layout.rel(path)
 
     def video_path(self, case_id: str) -> Path:
@@ -637,6 +661,13 @@ class RunStore:
         p = self.layout.video(case_id)
         p.unlink(missing_ok=True)
         return p
+
+    def write_video(self, case_id: str, data: bytes) -> Path:
+        """Store a video produced elsewhere (another node's generator) as the case's video."""
+        self._check_open()
+        path = self.layout.video(case_id)
+        atomic_write(path, data)
+        return path
 
     def drop_video(self, case_id: str) -> None:
         self._check_open()
