@@ -205,7 +205,7 @@ def measure_recording(plan: Any, video: Path, *, context: str = "auto", provenan
 
     from .case import AUDIO_RATE
     from .media import MediaError, load_audio, probe
-    from .runner import adhoc_case, score_features
+    from .runner import case_for_video, score_features
 
     info = probe(video)
     with tempfile.TemporaryDirectory(prefix="lpmbench-ref-") as tmp:
@@ -220,8 +220,8 @@ def measure_recording(plan: Any, video: Path, *, context: str = "auto", provenan
                 sf.write(str(track), samples, AUDIO_RATE)
         reference_frame = Path(tmp) / "reference.png"
         _first_frame(video, reference_frame)
-        case = adhoc_case([reference_frame], video_fps=info.fps, duration=info.duration, width=info.width,
-                          height=info.height, audio=track, partner_audio=partner_audio, case_id=Path(video).stem)
+        case = case_for_video(video, [reference_frame], audio=track, partner_audio=partner_audio,
+                              case_id=Path(video).stem)
         with plan.analyzer() as analyzer:
             features = analyzer.run(video, case)
         out = score_features(features, case, None, plan.metrics, plan.metric_options)
@@ -237,7 +237,7 @@ def measure_recording(plan: Any, video: Path, *, context: str = "auto", provenan
         windows = window_dynamics(features)
     except Exception:  # no face / too short: the clip adds no dynamics windows
         windows = None
-    source = {"file": Path(video).name, "context": context, "provenance": provenance, "fps": round(info.fps, 3),
+    source = {"file": Path(video).name, "context": context, "provenance": provenance, "fps": round(features.fps, 3),
               "size": [info.width, info.height], "duration_s": round(float(features["duration"]), 3),
               "speech_fraction": round(speech_fraction(features), 3),
               "face_presence": round(float(np.mean(features["face_present"])), 3)}

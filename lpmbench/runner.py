@@ -358,15 +358,21 @@ def adhoc_case(reference: list[Path], *, video_fps: float, duration: float, widt
                 partner_audio=Path(partner_audio).resolve() if partner_audio else None, prompts=tuple(prompts), suite="")
 
 
+def case_for_video(video: Path, reference: list[Path], *, case_id: str = "video", **kw: Any) -> Case:
+    """The ad-hoc case of one video: its own frame rate (from its timestamps: a container's average
+    rate can be off), duration and upright size."""
+    from .media import probe, timeline
+
+    info, tl = probe(video), timeline(video)
+    return adhoc_case(reference, video_fps=tl.fps, duration=tl.duration, width=info.width, height=info.height,
+                      case_id=case_id, **kw)
+
+
 def score_video(plan: EvaluationPlan, video: Path, reference: list[Path], *, audio: Path | None = None,
                 partner_audio: Path | None = None, prompts: Iterable[Any] = (),
                 style: str = "photoreal") -> tuple[MetricOutput, Features]:
     """Score one video against its reference image(s) and audio; no suite, no generator timing."""
-    from .media import probe
-
-    info = probe(video)
-    case = adhoc_case(reference, video_fps=info.fps, duration=info.duration, width=info.width, height=info.height,
-                      audio=audio, partner_audio=partner_audio, prompts=prompts, style=style)
+    case = case_for_video(video, reference, audio=audio, partner_audio=partner_audio, prompts=prompts, style=style)
     with plan.analyzer() as analyzer:
         features = analyzer.run(video, case)
     return score_features(features, case, None, plan.metrics, plan.metric_options), features

@@ -22,14 +22,17 @@ import numpy as np
 
 from ..case import AUDIO_RATE, Case, Character, PromptEvent
 
+from ..media import MAX_PIXELS
+
 PROTOCOL = "lpmbench-stream"
 VERSION = 1
 _LEN = struct.Struct(">I")
 MAX_HEADER = 1 << 20  # a header above 1 MiB is malformed, whatever it says
 # Images are checked from their header, before decoding (a 1 MB PNG can decode to 20000x20000,
-# 1.2 GB): any image at most MAX_IMAGE_PIXELS; a frame at most FRAME_PIXEL_FACTOR times the case's
-# resolution, and never less than FRAME_PIXEL_FLOOR (generators render at their own size).
-MAX_IMAGE_PIXELS = 8192 * 8192
+# 1.2 GB): any image at most the media decoder's own bound (lpmbench.media.MAX_PIXELS); a frame at
+# most FRAME_PIXEL_FACTOR times the case's resolution, and never less than FRAME_PIXEL_FLOOR
+# (generators render at their own size).
+MAX_IMAGE_PIXELS = MAX_PIXELS
 FRAME_PIXEL_FACTOR = 4
 FRAME_PIXEL_FLOOR = 2048 * 2048
 # A server may send a few frames more than the case has (rounding of its own clock), no more.
