@@ -256,12 +256,17 @@ def _sha256_file(path: Path, h: "hashlib._Hash") -> None:
 def _inside(root: Path, rel: str, where: str) -> Path:
     if rel is None or str(rel).strip() == "":
         raise SuiteError(f"{where}: empty path")
-    p = (root / str(rel)).resolve()
+    if not isinstance(rel, (str, Path)):
+        raise SuiteError(f"{where}: expected a path, got a {type(rel).__name__}")
     try:
-        p.relative_to(root.resolve())
-    except ValueError:
-        raise SuiteError(f"{where}: path {rel!r} escapes the suite folder {root}") from None
-    if not p.is_file():
+        p = (root / str(rel)).resolve()
+        if p.is_relative_to(root.resolve()):
+            found = p.is_file()
+    except (OSError, ValueError) as e:  # a NUL byte, a name too long, a symlink loop
+        raise SuiteError(f"{where}: path {str(rel)[:100]!r} is unusable ({getattr(e, 'strerror', None) or e})") from None
+    if not p.is_relative_to(root.resolve()):
+        raise SuiteError(f"{where}: path {rel!r} escapes the suite folder {root}")
+    if not found:
         raise SuiteError(f"{where}: file {rel!r} not found in {root}")
     return p
 
@@ -367,7 +372,7 @@ def load_suite(name_or_path: str | Path, *, check_audio: bool = True) -> Suite:
         mode = raw.get("mode")
         if mode not in MODES:
             raise SuiteError(f"{where}, field 'mode': {mode!r} is not one of {MODES}")
-        char = characters.get(raw.get("character"))
+        char = characters.get(raw.get("character")) if isinstance(raw.get("character"), str) else None
         if char is None:
             raise SuiteError(f"{where}, field 'character': unknown character {raw.get('character')!r}")
         duration = _num(raw.get("duration"), f"{where}, field 'duration'", positive=True, at_most=MAX_CASE_S)

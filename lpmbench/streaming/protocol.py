@@ -57,8 +57,9 @@ def unpack(message: bytes | str) -> tuple[dict[str, Any], bytes]:
     if isinstance(message, str):
         try:
             header = json.loads(message)
-        except json.JSONDecodeError as e:
-            raise ProtocolError(f"text message is not JSON ({e.msg}): {message[:80]!r}") from None
+        except (ValueError, RecursionError) as e:  # also 5000-digit numbers, arrays nested 100,000 deep
+            raise ProtocolError(f"text message is not usable JSON ({type(e).__name__}: {str(e)[:100]}): "
+                                f"{message[:80]!r}") from None
         payload = b""
     else:
         data = bytes(message)
@@ -69,8 +70,8 @@ def unpack(message: bytes | str) -> tuple[dict[str, Any], bytes]:
             raise ProtocolError(f"binary message header length {n} exceeds the message ({len(data)} bytes)")
         try:
             header = json.loads(data[_LEN.size : _LEN.size + n].decode())
-        except (UnicodeDecodeError, json.JSONDecodeError) as e:
-            raise ProtocolError(f"binary message header is not JSON: {e}") from None
+        except (ValueError, RecursionError) as e:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+            raise ProtocolError(f"binary message header is not usable JSON ({type(e).__name__}: {str(e)[:100]})") from None
         payload = data[_LEN.size + n :]
     if not isinstance(header, dict) or not isinstance(header.get("type"), str):
         raise ProtocolError(f"message without a string 'type': {str(header)[:80]!r}")
