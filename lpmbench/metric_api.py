@@ -73,8 +73,10 @@ class MetricSpec:
     limits: str = ""  # known limits
     aggregate: str = "mean"  # one of AGGREGATES
     level: str = "case"  # one of LEVELS
-    # a metric of natural behaviour (motion, blinks, nods, mouth activity, ...): scored by how
-    # human its per-case value is against the human reference (lpmbench.reference)
+    # real recordings of people define what scores 100: natural behaviour (motion, blinks, nods,
+    # mouth activity, gaze) and what real video measures at its best (sync, jitter, flicker,
+    # sharpness, colour and identity stability): scored by how human its per-case value is against
+    # the human reference (lpmbench.reference)
     natural: bool = False
     # False: reported (and kept in results) but not scored, e.g. a quantity shown in two units of
     # which the leaderboard ranks one

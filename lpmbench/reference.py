@@ -10,8 +10,9 @@ from any corpus a user owns (HDTF, VFHQ, CelebV-HQ, a studio's recordings), and
 ``reference.path=FILE`` scores a run against it.
 
 Scores follow from it (:mod:`lpmbench.scoring`): a natural metric's *human range* in a context is
-``[q05, q95]`` of the reference clips for ``target`` metrics, ``[q05, +inf)`` for ``higher`` ones
-and ``(-inf, q95]`` for ``lower`` ones; a case inside it scores 100, and the score falls linearly
+``[q05, q95]`` of the reference clips for ``target`` metrics (widened to include the spec's target,
+so the ideal value always scores 100), ``[q05, +inf)`` for ``higher`` ones and ``(-inf, q95]`` for
+``lower`` ones; a case inside it scores 100, and the score falls linearly
 to 0 one range width (``q95 - q05``) outside it (for an amount that cannot be negative, below the
 range to 0 at 0). The reference's id (a hash of its content) is part of every run's protocol:
 numbers scored against different references are never ranked together.
@@ -80,6 +81,10 @@ class HumanReference:
             return lo, float("inf")
         if direction == "lower":
             return float("-inf"), hi
+        target = spec.get("target")
+        if target is not None:  # the ideal value always scores 100, even where real video misses it
+            t = [float(x) for x in (target if isinstance(target, (list, tuple)) else (target, target))]
+            lo, hi = min(lo, t[0]), max(hi, t[1])
         return lo, hi
 
     def width(self, spec: Mapping[str, Any], context: str) -> float | None:

@@ -129,7 +129,7 @@ class EmbeddingIdentity(Metric):
             limits=_EMB_LIMITS + " Undefined for videos shorter than 2 s.",
         ),
         MetricSpec(
-            name="identity.drift_per_min", dimension="identity", direction="target", target=0.0, version=1,
+            name="identity.drift_per_min", natural=True, dimension="identity", direction="target", target=0.0, version=1,
             backend="identity_embedding", unit="cosine/min", description="Least-squares slope of the 2 s window means against "
             "window centre time, per minute (negative = drifting away from the reference).",
             anchors={"dlib": (0.1, 0.005), "*": (0.2, 0.01)}, aggregate="mean_abs",
@@ -195,7 +195,7 @@ class ColorDrift(Metric):
     requires = ("region_lab",)
     specs = (
         MetricSpec(
-            name="identity.color_drift", dimension="identity", direction="lower", version=1, backend="landmarks",
+            name="identity.color_drift", natural=True, dimension="identity", direction="lower", version=1, backend="landmarks",
             unit="ΔE76", description="CIE76 ΔE between the character region's mean CIELAB colour over the last "
             "10 % of the frames and over the first 10 % (region: dilated face box, or the central half of the "
             "frame when no face is found).",

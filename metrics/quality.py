@@ -63,7 +63,7 @@ class LandmarkJitter(Metric):
 class Flicker(Metric):
     requires = ("luma_flicker",)
     specs = (MetricSpec(
-        name="quality.flicker", dimension="quality", direction="lower", version=1, backend="landmarks",
+        name="quality.flicker", natural=True, dimension="quality", direction="lower", version=1, backend="landmarks",
         unit="luma (0-255)", description="Mean absolute luminance change between consecutive frames over pixels "
         "with near-zero optical flow (low-resolution Farneback).",
         anchors=(5.0, 0.5),
@@ -86,7 +86,7 @@ class Flicker(Metric):
 class FaceSharpness(Metric):
     requires = ("face_sharpness", "ref_sharpness")
     specs = (MetricSpec(
-        name="quality.face_sharpness_ratio", dimension="quality", direction="target", target=1.0, version=1,
+        name="quality.face_sharpness_ratio", natural=True, dimension="quality", direction="target", target=1.0, version=1,
         backend="landmarks", unit="ratio", description="Mean over frames with a face of the variance of the "
         "Laplacian of the fixed-size face crop, divided by the same on the (first) reference image.",
         anchors=(0.8, 0.1),
@@ -112,7 +112,7 @@ class FaceSharpness(Metric):
 class MouthSharpness(Metric):
     requires = ("mouth_sharpness", "ref_mouth_sharpness")
     specs = (MetricSpec(
-        name="quality.mouth_sharpness_ratio", dimension="quality", direction="target", target=(0.45, 2.0), version=1,
+        name="quality.mouth_sharpness_ratio", natural=True, dimension="quality", direction="target", target=(0.45, 2.0), version=1,
         backend="landmarks", unit="ratio", description="Mean over frames with a face of the variance of the "
         "Laplacian of the mouth box (1.2 x 0.8 IOD around the outer lip points, resized to 48 x 32 px), divided "
         "by the same on the (first) reference image: is the mouth as crisp as the character's.",
