@@ -17,13 +17,14 @@ Any registered name works where the configuration names a plug-in: ``model=NAME`
 """
 from __future__ import annotations
 
+import contextlib
 import difflib
 import importlib
 import importlib.util
 import sys
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Any, Callable, Generic, TypeVar
+from typing import Any, Callable, Generic, Iterator, TypeVar
 
 T = TypeVar("T")
 
@@ -88,6 +89,17 @@ class Registry(Generic[T]):
             self._validate(name, obj, origin or "python")
         self._add(name, obj, origin or _caller_origin())
         return obj
+
+    @contextlib.contextmanager
+    def restored(self) -> Iterator[None]:
+        """Undo every registration made inside the block (tests and notebooks that register
+        throw-away plug-ins must not leak them into later runs of the same process)."""
+        saved = (dict(self._entries), dict(self._origin), dict(self._collisions), self._scanned)
+        try:
+            yield
+        finally:
+            self._entries, self._origin, self._collisions, self._scanned = (
+                saved[0], saved[1], saved[2], saved[3])
 
     # -- reading ----------------------------------------------------------------------------------
     def names(self) -> list[str]:

@@ -2,10 +2,13 @@
 leaderboard page) run as written."""
 from __future__ import annotations
 
+import contextlib
 import re
 from pathlib import Path
 
 import pytest
+
+from lpmbench.registry import ADAPTERS, EXTRACTORS, METRICS, SUITES
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "architecture.md"
 BLOCK = re.compile(r"```python example=(\w+)\n(.*?)```", re.S)
@@ -23,4 +26,7 @@ def test_example_runs(name, tmp_path, monkeypatch):
     source.write_text(EXAMPLES[name])
     # the adapter example's worker process re-imports this file to find its registration
     code = compile(EXAMPLES[name], str(source), "exec")
-    exec(code, {"__name__": f"example_{name}", "__file__": str(source), "tmp": tmp_path})
+    with contextlib.ExitStack() as undo:  # the examples register plug-ins; later tests must not see them
+        for registry in (ADAPTERS, METRICS, EXTRACTORS, SUITES):
+            undo.enter_context(registry.restored())
+        exec(code, {"__name__": f"example_{name}", "__file__": str(source), "tmp": tmp_path})

@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from ..case import Case
-from ..results import RunStore, _atomic_write
+from ..results import RunStore, atomic_write
 from ..worker import GenerationFailed
 
 # Ray's switch for single-machine clusters ("0": every node address on loopback), used for address=local
@@ -367,9 +367,10 @@ class RayExecutor:
                     if timing is None:
                         yield _placed(rec, place)
                         continue
-                    data, path = ray.get(vref), store.video_path(case.id)  # (a stale video is removed)
+                    data = ray.get(vref)
+                    store.video_path(case.id)  # a stale video of an interrupted attempt is removed
                     if data is not None:
-                        _atomic_write(path, data)
+                        store.write_video(case.id, data)
                     scoring[score.remote(cfg, inc, case.id, rec, timing, vref)] = (case, rec, timing, vref, place, 0)
                 elif ref in scoring:
                     case, rec0, timing, vref, place, tries = scoring.pop(ref)
@@ -476,7 +477,7 @@ def _cache_features(analyzer: Any, key: str | None, data: bytes) -> None:
     path = analyzer._cache_path(key) if key else None
     if path is not None and not path.is_file():
         path.parent.mkdir(parents=True, exist_ok=True)
-        _atomic_write(path, data)
+        atomic_write(path, data)
 
 
 def node_config(plan: Any) -> dict[str, Any]:
