@@ -7,8 +7,12 @@
     python scripts/make_suites.py --check         # regenerate into a temp folder, compare bytes
     python scripts/make_suites.py --cards         # print each suite's counts per facet (docs/suites.md)
 
+standard also needs the sdist of face_recognition 1.3.0 (its test images are official White House
+photographs): ``pip download face_recognition==1.3.0 --no-deps --no-binary :all:`` and
+``--face-recognition-sdist face_recognition-1.3.0.tar.gz`` (its sha256 is checked).
+
 Everything is deterministic: character images are derived from photos shipped with
-scikit-image and matplotlib (or drawn), speech is synthesised by Debian's espeak-ng and, for
+scikit-image, matplotlib and the face_recognition sdist (or drawn), speech is synthesised by Debian's espeak-ng and, for
 ``standard``, by the neural voices of ``suitegen.neural`` (every parameter is recorded in the
 manifest and in timelines.json), gaps between turns come from seeded random generators, and the
 Ogg files get a fixed stream serial. The harness never needs a synthesiser: it reads the
@@ -33,7 +37,7 @@ import soundfile as sf
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from suitegen.cards import suite_card  # noqa: E402
-from suitegen.characters import CHARACTERS, detect_faces, save_png  # noqa: E402
+from suitegen.characters import CHARACTERS, detect_faces, save_png, use_fr_sdist  # noqa: E402
 from suitegen.manifest import Flow, FlowList, dump_yaml, md_table, write_text  # noqa: E402
 from suitegen.specs import AGENT_VOICES, MAX_ACTION_SPAN, PARTNER_VOICES, CaseSpec, P, SuiteSpec  # noqa: E402
 from suitegen.specs import SUITES as SMALL_SUITES  # noqa: E402
@@ -278,7 +282,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=REPO / "prompts", help="folder holding <suite>/ (default: prompts/)")
     ap.add_argument("--check", action="store_true", help="regenerate into a temporary folder and compare with --out")
     ap.add_argument("--cards", action="store_true", help="print the card (counts per facet) of each suite in --out")
+    ap.add_argument("--face-recognition-sdist", type=Path, metavar="TAR_GZ",
+                    help="face_recognition-1.3.0.tar.gz from PyPI (standard's Obama and Biden photos)")
     args = ap.parse_args(argv)
+    if args.face_recognition_sdist:
+        use_fr_sdist(args.face_recognition_sdist)
     names = args.suite or sorted(SMALL_SUITES)
     if args.cards:
         import yaml

@@ -5,6 +5,7 @@ them in :data:`CHARACTERS` so the manifest and the README are written from one p
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -111,6 +112,70 @@ def hopper_portrait(size: int) -> np.ndarray:
 
 def hopper_half(size: int) -> np.ndarray:
     return _crop(grace_hopper(), HOPPER_HALF_CROP, size)
+
+
+# ------------------------------------------------- official White House photographs (face_recognition)
+# The sdist of face_recognition 1.3.0 on PyPI ships them as test images; no installed package does,
+# so the generator reads them from the downloaded archive (pip download face_recognition==1.3.0
+# --no-deps --no-binary :all:), checked against this digest.
+FR_SDIST = "face_recognition-1.3.0.tar.gz"
+FR_SDIST_SHA256 = "5e5efdd1686aa566af0d3cc1313b131e4b197657a8ffd03669e6d3fad92705ec"
+FR_IMAGES = "face_recognition-1.3.0/tests/test_images/"
+FR_SDIST_HINT = ("pip download face_recognition==1.3.0 --no-deps --no-binary :all:  and pass the archive "
+                 "with --face-recognition-sdist")
+_fr_sdist: list[Path] = []  # the archive given on the command line (set by use_fr_sdist)
+
+
+def use_fr_sdist(path: Path) -> None:
+    """Read the White House photographs from this copy of the face_recognition 1.3.0 sdist."""
+    _fr_sdist[:] = [Path(path)]
+
+
+@functools.lru_cache(maxsize=None)
+def fr_photo(name: str) -> np.ndarray:
+    """An RGB photo from ``tests/test_images/`` of the face_recognition 1.3.0 sdist (sha256 checked)."""
+    import hashlib
+    import tarfile
+
+    if not _fr_sdist:
+        raise RuntimeError(f"the standard suite's Obama and Biden photos come from the face_recognition 1.3.0 sdist: {FR_SDIST_HINT}")
+    path = _fr_sdist[0]
+    if not path.is_file():
+        raise RuntimeError(f"{path}: no such file ({FR_SDIST_HINT})")
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    if digest != FR_SDIST_SHA256:
+        raise RuntimeError(f"{path}: sha256 {digest} is not that of {FR_SDIST} ({FR_SDIST_SHA256})")
+    with tarfile.open(path, "r:gz") as tar:
+        data = tar.extractfile(FR_IMAGES + name).read()
+    return cv2.cvtColor(cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+
+
+# Square windows (x, y, size) of the originals: head and shoulders, and the bust where the photo allows.
+OBAMA_CROP = (195, 0, 600)  # obama.jpg, 910x1137: official portrait, 2012, Oval Office
+OBAMA_HALF_CROP = (0, 0, 910)
+OBAMA_PODIUM_CROP = (0, 130, 626)  # obama2.jpg, 626x1200: speaking at a podium
+BIDEN_CROP = (274, 60, 640)  # biden.jpg, 970x2204: Vice President Biden standing, arms crossed
+BIDEN_HALF_CROP = (0, 20, 970)
+
+
+def obama_portrait(size: int) -> np.ndarray:
+    return _crop(fr_photo("obama.jpg"), OBAMA_CROP, size)
+
+
+def obama_half(size: int) -> np.ndarray:
+    return _crop(fr_photo("obama.jpg"), OBAMA_HALF_CROP, size)
+
+
+def obama_podium(size: int) -> np.ndarray:
+    return _crop(fr_photo("obama2.jpg"), OBAMA_PODIUM_CROP, size)
+
+
+def biden_portrait(size: int) -> np.ndarray:
+    return _crop(fr_photo("biden.jpg"), BIDEN_CROP, size)
+
+
+def biden_half(size: int) -> np.ndarray:
+    return _crop(fr_photo("biden.jpg"), BIDEN_HALF_CROP, size)
 
 
 def pencil_sketch(rgb: np.ndarray, seed: int = 0) -> np.ndarray:
@@ -326,6 +391,9 @@ COLLINS_LIC = "Public domain (NASA; 'no known copyright restrictions')"
 HOPPER_SRC = ("matplotlib mpl-data/sample_data/grace_hopper.jpg: US Navy portrait of Commodore Grace M. Hopper "
               "(https://commons.wikimedia.org/wiki/File:Commodore_Grace_M._Hopper,_USN_(covered).jpg)")
 HOPPER_LIC = "Public domain (photograph by the US Navy, a work of the US federal government)"
+WH_SRC = (f"official White House photograph ({{what}}), from the PyPI sdist {FR_SDIST} "
+          f"(sha256 {FR_SDIST_SHA256}), {FR_IMAGES}{{file}}")
+WH_LIC = "Public domain: work of the US federal government (17 U.S.C. 105)"
 DRAWN = "drawn procedurally by scripts/suitegen/characters.py (OpenCV shapes)"
 
 # The rest of the standard suite's cast (it also has chelsea; the characters above keep their ids and bytes).
@@ -342,6 +410,21 @@ CHARACTERS.update({
                       True, "close_up", (("half", hopper_half),)),
         CharacterSpec("hopper_half", "photoreal", hopper_half, HOPPER_SRC, HOPPER_LIC,
                       f"crop x,y,size={HOPPER_HALF_CROP} of the 512x600 original (head, shoulders, chest)", True, "half_body"),
+        CharacterSpec("obama", "photoreal", obama_portrait,
+                      WH_SRC.format(what="Barack Obama, official portrait, 2012; second reference: Obama speaking at a podium",
+                                    file="obama.jpg and obama2.jpg"), WH_LIC,
+                      f"obama.jpg crop x,y,size={OBAMA_CROP}; second reference: obama2.jpg crop {OBAMA_PODIUM_CROP} (speaking)",
+                      True, "close_up", (("podium", obama_podium),)),
+        CharacterSpec("obama_half", "photoreal", obama_half,
+                      WH_SRC.format(what="Barack Obama, official portrait, 2012", file="obama.jpg"), WH_LIC,
+                      f"crop x,y,size={OBAMA_HALF_CROP} of the 910x1137 original (head, shoulders, crossed arms)", True, "half_body"),
+        CharacterSpec("biden", "photoreal", biden_portrait,
+                      WH_SRC.format(what="Joe Biden as Vice President", file="biden.jpg"), WH_LIC,
+                      f"crop x,y,size={BIDEN_CROP} of the 970x2204 original; second reference: crop {BIDEN_HALF_CROP} (the bust)",
+                      True, "close_up", (("half", biden_half),)),
+        CharacterSpec("biden_half", "photoreal", biden_half,
+                      WH_SRC.format(what="Joe Biden as Vice President", file="biden.jpg"), WH_LIC,
+                      f"crop x,y,size={BIDEN_HALF_CROP} of the 970x2204 original (head, shoulders, crossed arms)", True, "half_body"),
         CharacterSpec("collins_cel", "stylized", astronaut_cel, "derived from skimage.data.astronaut() (cel shading)",
                       "Public domain (derivative of a public-domain NASA photograph)",
                       "the mini suite's astronaut_cel: bilateral filtering, k-means palette, ink outlines", True, "close_up"),

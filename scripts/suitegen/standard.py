@@ -1,4 +1,4 @@
-"""The ``standard`` suite: ~320 cases over every scenario, 14 characters, five languages.
+"""The ``standard`` suite: ~320 cases over every scenario, 18 characters, five languages.
 
 Cases are assembled here from the texts of :mod:`suitegen.standard_text`; every random choice
 (speaking-rate jitter, the order of interview blocks) comes from a generator seeded by the case
@@ -21,11 +21,15 @@ from .speech import Voice as Espeak
 from .timeline import Pause, Say
 
 SEED = 20261201
-CAST = ("collins", "hopper_sketch", "robot", "collins_half", "chelsea", "hopper_chibi", "collins_cel",
-        "hopper", "fox", "collins_paint", "chelsea_cel", "collins_chibi", "hopper_clay", "hopper_half")
+# Consecutive cases of a category take consecutive characters: the eight photoreal ones (four
+# people, two framings each) are spread over the cycle so every category has all four people.
+CAST = ("collins", "hopper_sketch", "obama", "robot", "collins_half", "chelsea", "biden_half", "hopper_chibi",
+        "collins_cel", "hopper", "fox", "obama_half", "collins_paint", "chelsea_cel", "biden", "collins_chibi",
+        "hopper_clay", "hopper_half")
 FAMILY = {"collins": "collins", "collins_half": "collins", "collins_cel": "collins", "collins_paint": "collins",
           "collins_chibi": "collins", "hopper": "hopper", "hopper_half": "hopper", "hopper_sketch": "hopper",
-          "hopper_clay": "hopper", "hopper_chibi": "hopper", "chelsea": "cat", "chelsea_cel": "cat",
+          "hopper_clay": "hopper", "hopper_chibi": "hopper", "obama": "obama", "obama_half": "obama",
+          "biden": "biden", "biden_half": "biden", "chelsea": "cat", "chelsea_cel": "cat",
           "robot": "robot", "fox": "fox"}
 
 # ------------------------------------------------------------------------------ voices
@@ -34,6 +38,9 @@ FAMILY = {"collins": "collins", "collins_half": "collins", "collins_cel": "colli
 VOICES: dict[str, object] = {
     "collins_en": PiperVoice(f0=1.68, formant=1.15, length_scale=0.97, sentence_pause=0.3),
     "hopper_en": PiperVoice(f0=1.45, formant=1.1, length_scale=1.1, noise_w=0.9, sentence_pause=0.5),
+    # the two men: joe a little lower and slower with long pauses (Obama); deeper, darker and older (Biden)
+    "obama_en": PiperVoice(f0=0.9, formant=0.97, length_scale=1.08, sentence_pause=0.55),
+    "biden_en": PiperVoice(f0=0.78, f0_range=1.15, formant=0.92, length_scale=1.04, noise_w=0.9, sentence_pause=0.45),
     "cat_en": PiperVoice(f0=1.95, formant=1.25, length_scale=0.92, sentence_pause=0.3),
     "fox_en": PiperVoice(f0=1.5, formant=1.2, length_scale=0.9, sentence_pause=0.3),
     "robot_en": PiperVoice(f0_range=0.25, formant=0.96, length_scale=1.05, noise_scale=0.4, sentence_pause=0.45),
@@ -42,6 +49,8 @@ VOICES: dict[str, object] = {
     "announcer_en": PiperVoice(f0=0.85, f0_range=0.8, formant=0.95, length_scale=0.93, sentence_pause=0.4),
     "collins_ja": KokoroVoice("jf_alpha"),
     "hopper_ja": KokoroVoice("jf_gongitsune", speed=0.92, sentence_pause=0.45),
+    "obama_ja": KokoroVoice("jm_kumo", speed=0.95, f0=1.06),
+    "biden_ja": KokoroVoice("jm_kumo", speed=0.92, f0=0.86, formant=0.95),
     "cat_ja": KokoroVoice("jf_nezumi"),
     "fox_ja": KokoroVoice("jf_tebukuro"),
     "robot_ja": KokoroVoice("jm_kumo", f0_range=0.3),
@@ -52,6 +61,7 @@ VOICES: dict[str, object] = {
 for lang, ev in (("es", "es"), ("de", "de"), ("zh", "cmn")):
     VOICES.update({
         f"collins_{lang}": Espeak(f"{ev}+f3", 155, 55), f"hopper_{lang}": Espeak(f"{ev}+f4", 140, 45),
+        f"obama_{lang}": Espeak(f"{ev}+m6", 150, 42), f"biden_{lang}": Espeak(f"{ev}+m7", 145, 32),
         f"cat_{lang}": Espeak(f"{ev}+f2", 165, 80), f"fox_{lang}": Espeak(f"{ev}+f5", 165, 70),
         f"robot_{lang}": Espeak(f"{ev}+m2", 150, 30), f"partner_{lang}": Espeak(f"{'es-419' if lang == 'es' else ev}+m3", 160, 40),
         f"partner2_{lang}": Espeak(f"{ev}+m4", 170, 45), f"announcer_{lang}": Espeak(f"{ev}+m1", 165, 35),
@@ -368,7 +378,7 @@ STANDARD = SuiteSpec(
         "The ranking suite: about 320 cases at 512x512, 25 fps, over speaking (neutral and five emotions), listening "
         "with six attitudes, text-prompted actions in silence, duplex conversations (turn-taking, interruptions, "
         "backchannels), emotion transitions, off-screen-audio probes, singing and twenty long-horizon interviews "
-        "of 5 to 20 minutes; 14 characters (photoreal, stylized, non-humanoid; close-up, half-body, full-body); "
+        "of 5 to 20 minutes; 18 characters (photoreal, stylized, non-humanoid; close-up, half-body, full-body); "
         "English, Spanish, German, Mandarin and Japanese. Every case is tagged with its facets (key:value)."
     ),
     resolution=512,
