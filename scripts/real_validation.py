@@ -43,10 +43,12 @@ def sh(args: list[str]) -> None:
 
 
 def evaluate(out: Path, suite: Path, model: str, run_id: str, *extra: str) -> None:
-    if (out / "results" / run_id / "manifest.json").exists():
-        return  # already done (the script resumes where it stopped)
+    run = out / "results" / run_id
+    resume = ["--resume"] if (run / "manifest.json").exists() else []  # the script goes on where it stopped
     sh([*LPMBENCH, "evaluate", f"model={model}", f"suite={suite}", f"run.id={run_id}", f"run.results_dir={out / 'results'}",
-        f"analysis.cache_dir={out / 'cache'}", "run.keep_videos=false", *extra])
+        f"analysis.cache_dir={out / 'cache'}", "run.keep_videos=false", *extra, *resume])
+    if resume:  # finished cases were kept as scored then: score them with today's metric specs
+        sh([*LPMBENCH, "rescore", run])
 
 
 def rewrite(src: Path, dst: Path, transform) -> None:
@@ -196,11 +198,12 @@ def tables(out: Path, groups: list[tuple[str, list[str]]]) -> str:
     data = load_results(out / "results")
     lb = build_table(data, n_boot=200)
     t = lb.table.copy()
-    run_of = {r: m for r, m in zip(data.runs["run_id"], data.runs["model"])}
+    # a model name can stand in several groups (puppet on each suite): a row is a (model, protocol)
+    run_of = {r: (m, p) for r, m, p in zip(data.runs["run_id"], data.runs["model"], data.runs["protocol"])}
     lines = []
     for title, runs in groups:
-        models = [run_of[r] for r in runs if r in run_of]
-        rows = t[t["model"].isin(models)]
+        keys = {run_of[r] for r in runs if r in run_of}
+        rows = t[[(m, p) in keys for m, p in zip(t["model"], t["protocol"])]]
         dims = [d for d in lb.dims if d in rows.columns and rows[d].notna().any()]
         lines += [f"### {title}", "", "| model | overall | " + " | ".join(dims) + " | missing |",
                   "|---|---|" + "---|" * len(dims) + "---|"]
