@@ -166,7 +166,7 @@ def test_characters_are_many_and_faces_are_trackable(standard):
     from lpmbench.analysis.face import FaceTracker
 
     assert len(standard.characters) >= 12
-    assert Counter(ch.style for ch in standard.characters.values()) == Counter({"stylized": 6, "photoreal": 4, "non_humanoid": 4})
+    assert Counter(ch.style for ch in standard.characters.values()) == Counter({"stylized": 6, "photoreal": 8, "non_humanoid": 4})
     tracker = FaceTracker()
     for ch in standard.characters.values():
         for ref in ch.references:
@@ -176,6 +176,29 @@ def test_characters_are_many_and_faces_are_trackable(standard):
                 gray = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY)
                 found = tracker.detect(gray)
                 assert found and found[0][1] > 0, f"{ch.id}: {ref.name} shows no face the analysis pass can find"
+
+
+def test_photoreal_characters_are_four_real_people_with_their_sources(standard):
+    """At least four distinct real people among the photoreal characters, each named in a recorded
+    source with a public-domain licence, and each appearing in every category that has photoreal cases."""
+    sys.path.insert(0, str(REPO / "scripts"))
+    try:
+        from suitegen.standard import FAMILY
+    finally:
+        sys.path.remove(str(REPO / "scripts"))
+    photoreal = {cid: ch for cid, ch in standard.characters.items() if ch.style == "photoreal"}
+    people = {FAMILY[cid] for cid in photoreal}
+    assert len(people) >= 4, f"photoreal characters show only {sorted(people)}"
+    for cid, ch in photoreal.items():
+        assert FAMILY[cid] in ch.source.lower(), f"{cid}: the source does not name the person shown ({ch.source})"
+        assert "public domain" in ch.license.lower(), f"{cid}: {ch.license}"
+    seen: dict[str, set] = {}
+    for c in standard.cases:
+        if c.character in photoreal:
+            category = next(t.split(":", 1)[1] for t in c.tags if t.startswith("category:"))
+            seen.setdefault(category, set()).add(FAMILY[c.character])
+    missing = {cat: sorted(people - found) for cat, found in seen.items() if found != people}
+    assert not missing, f"people missing from categories: {missing}"
 
 
 def test_readme_documents_the_tag_vocabulary(standard):
