@@ -37,7 +37,7 @@ import soundfile as sf
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from suitegen.cards import suite_card  # noqa: E402
-from suitegen.characters import CHARACTERS, detect_faces, save_png, use_fr_sdist  # noqa: E402
+from suitegen.characters import CHARACTERS, FR_SDIST_HINT, detect_faces, save_png, use_fr_sdist  # noqa: E402
 from suitegen.manifest import Flow, FlowList, dump_yaml, md_table, write_text  # noqa: E402
 from suitegen.specs import AGENT_VOICES, MAX_ACTION_SPAN, PARTNER_VOICES, CaseSpec, P, SuiteSpec  # noqa: E402
 from suitegen.specs import SUITES as SMALL_SUITES  # noqa: E402
@@ -285,9 +285,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--face-recognition-sdist", type=Path, metavar="TAR_GZ",
                     help="face_recognition-1.3.0.tar.gz from PyPI (standard's Obama and Biden photos)")
     args = ap.parse_args(argv)
-    if args.face_recognition_sdist:
-        use_fr_sdist(args.face_recognition_sdist)
     names = args.suite or sorted(SMALL_SUITES)
+    if args.face_recognition_sdist:
+        try:
+            use_fr_sdist(args.face_recognition_sdist)
+        except RuntimeError as e:
+            ap.error(str(e))
+    elif STANDARD.name in names and not args.cards:  # fail before the suite folder is cleared
+        ap.error(f"--suite {STANDARD.name} needs the Obama and Biden photos: {FR_SDIST_HINT}")
     if args.cards:
         import yaml
 

@@ -127,25 +127,27 @@ _fr_sdist: list[Path] = []  # the archive given on the command line (set by use_
 
 
 def use_fr_sdist(path: Path) -> None:
-    """Read the White House photographs from this copy of the face_recognition 1.3.0 sdist."""
-    _fr_sdist[:] = [Path(path)]
-
-
-@functools.lru_cache(maxsize=None)
-def fr_photo(name: str) -> np.ndarray:
-    """An RGB photo from ``tests/test_images/`` of the face_recognition 1.3.0 sdist (sha256 checked)."""
+    """Read the White House photographs from this copy of the face_recognition 1.3.0 sdist
+    (checked here, before anything is written)."""
     import hashlib
-    import tarfile
 
-    if not _fr_sdist:
-        raise RuntimeError(f"the standard suite's Obama and Biden photos come from the face_recognition 1.3.0 sdist: {FR_SDIST_HINT}")
-    path = _fr_sdist[0]
+    path = Path(path)
     if not path.is_file():
         raise RuntimeError(f"{path}: no such file ({FR_SDIST_HINT})")
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     if digest != FR_SDIST_SHA256:
         raise RuntimeError(f"{path}: sha256 {digest} is not that of {FR_SDIST} ({FR_SDIST_SHA256})")
-    with tarfile.open(path, "r:gz") as tar:
+    _fr_sdist[:] = [path]
+
+
+@functools.lru_cache(maxsize=None)
+def fr_photo(name: str) -> np.ndarray:
+    """An RGB photo from ``tests/test_images/`` of the face_recognition 1.3.0 sdist given to :func:`use_fr_sdist`."""
+    import tarfile
+
+    if not _fr_sdist:
+        raise RuntimeError(f"the standard suite's Obama and Biden photos come from the face_recognition 1.3.0 sdist: {FR_SDIST_HINT}")
+    with tarfile.open(_fr_sdist[0], "r:gz") as tar:
         data = tar.extractfile(FR_IMAGES + name).read()
     return cv2.cvtColor(cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
 
