@@ -403,7 +403,11 @@ def load_suite(name_or_path: str | Path, *, check_audio: bool = True) -> Suite:
         if mode in ("listen", "duplex") and audio["partner_audio"] is None:
             raise SuiteError(f"{where}, field 'partner_audio': required for mode {mode!r}")
         prompts: list[PromptEvent] = []
-        for j, pr in enumerate(raw.get("prompts") or []):
+        raw_prompts = raw.get("prompts") or []
+        if not isinstance(raw_prompts, list):
+            raise SuiteError(f"{where}, field 'prompts': expected a list of {{action/text, start, end}}, "
+                             f"got a {type(raw_prompts).__name__}")
+        for j, pr in enumerate(raw_prompts):
             pw = f"{where}, field 'prompts[{j}]'"
             if not isinstance(pr, dict):
                 raise SuiteError(f"{pw}: expected a mapping with action/text, start, end")
@@ -428,6 +432,8 @@ def load_suite(name_or_path: str | Path, *, check_audio: bool = True) -> Suite:
         tags = raw.get("tags") or []
         if isinstance(tags, str):  # `tags: emotion:happy` is one tag, not one per character
             tags = [tags]
+        if not isinstance(tags, list):
+            raise SuiteError(f"{where}, field 'tags': expected a list of tags, got a {type(tags).__name__}")
         cases.append(
             Case(
                 id=case_id, mode=mode, character=char, duration=duration, fps=fps,
