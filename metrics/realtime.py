@@ -69,6 +69,16 @@ def _fps(ctx: MetricContext, n_frames: int, duration: float | None) -> float:
         raise MetricUnavailable("frame rate unknown (no features, no case)")
 
 
+def _timed_or_measured(timed, ctx: MetricContext, feature: str, cast):
+    """A figure the worker recorded, else the analysis pass's measurement of the video, else None."""
+    if timed is not None:
+        return timed
+    try:
+        return cast(ctx.features[feature])
+    except Exception:  # no such feature (a run scored without it): the figure is unknown
+        return None
+
+
 class Throughput(Metric):
     specs = (
         _spec("realtime.rtf", "lower", "x", "generation wall time / duration of the produced video", (10.0, 1.0),
@@ -82,18 +92,8 @@ class Throughput(Metric):
         if t is None or t.wall_s is None:
             raise MetricUnavailable("no generation timing recorded for this case")
         out = MetricOutput()
-        n = t.n_frames
-        if n is None:
-            try:
-                n = int(ctx.features["n_frames"])
-            except Exception:
-                n = None
-        dur = t.video_duration_s
-        if dur is None:
-            try:
-                dur = float(ctx.features["duration"])
-            except Exception:
-                dur = None
+        n = _timed_or_measured(t.n_frames, ctx, "n_frames", int)
+        dur = _timed_or_measured(t.video_duration_s, ctx, "duration", float)
         if dur and dur > 0:
             out.values["realtime.rtf"] = t.wall_s / dur
         else:
