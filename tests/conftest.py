@@ -14,6 +14,21 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests' own helper modules
 
 
+@pytest.fixture(autouse=True)
+def _registries_left_as_found():
+    """Plug-ins a test registers (examples, --include files, fake distributions) end with it, so no
+    later test depends on the order the tests ran in."""
+    import contextlib
+
+    from lpmbench.registry import ADAPTERS, EXTRACTORS, METRICS, SUITES
+
+    with contextlib.ExitStack() as undo:
+        for registry in (ADAPTERS, METRICS, EXTRACTORS, SUITES):
+            registry.names()  # entry points scanned once, before the snapshot (not again per test)
+            undo.enter_context(registry.restored())
+        yield
+
+
 def speech(text: str, path: Path, duration: float, *, offset: float = 0.0, voice: str = "en") -> Path:
     """espeak-ng speech resampled to 16 kHz, placed at ``offset`` s in a ``duration`` s WAV, peak 0.8."""
     import soundfile as sf

@@ -156,9 +156,9 @@ def test_entry_point_plugins_need_no_edit_of_this_repo(tmp_path, monkeypatch):
     from lpmbench.plugins import load_metrics
     from lpmbench.registry import METRICS, Registry
 
-    monkeypatch.setattr(METRICS, "_scanned", False)  # entry points are read once per process: as if freshly started
-
-    ms = load_metrics()
+    with METRICS.restored():  # later tests must not see this distribution's metric
+        METRICS._scanned = False  # entry points are read once per process: as if freshly started
+        ms = load_metrics()
     assert ms.origins["expressiveness.mouth_range"].startswith("entry point mouth")
     adapters = Registry("model adapter", "lpmbench.adapters", {})
     assert adapters.get("mygen").name == "mygen"

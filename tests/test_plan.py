@@ -67,14 +67,15 @@ def test_entry_point_adapter_and_suite_are_usable_by_name(tmp_path, monkeypatch,
     monkeypatch.syspath_prepend(str(tmp_path))
     # as if installed: the generator's worker process (a fresh interpreter) finds it too
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(p for p in (str(tmp_path), os.environ.get("PYTHONPATH")) if p))
-    for reg in (ADAPTERS, SUITES):
-        monkeypatch.setattr(reg, "_scanned", False)
-    plan = build_plan(["model=mygen", "suite=thirdsuite", f"run.results_dir={tmp_path / 'r'}"])
-    assert plan.adapter.adapter == "mygen" and plan.model_name == "mygen"
-    assert plan.suite.name == "tiny" and len(plan.suite.cases) == 3
-    assert main(["list", "suites"]) == 0
-    assert main(["evaluate", "model=mygen", "suite=thirdsuite", "run.id=third", f"run.results_dir={tmp_path / 'r'}",
-                 f"analysis.cache_dir={tmp_path / 'c'}", "run.cases=[silence_nod]"]) == 0
+    with ADAPTERS.restored(), SUITES.restored():  # later tests must not see this distribution's plug-ins
+        for reg in (ADAPTERS, SUITES):
+            reg._scanned = False  # entry points are read once per process: as if freshly started
+        plan = build_plan(["model=mygen", "suite=thirdsuite", f"run.results_dir={tmp_path / 'r'}"])
+        assert plan.adapter.adapter == "mygen" and plan.model_name == "mygen"
+        assert plan.suite.name == "tiny" and len(plan.suite.cases) == 3
+        assert main(["list", "suites"]) == 0
+        assert main(["evaluate", "model=mygen", "suite=thirdsuite", "run.id=third", f"run.results_dir={tmp_path / 'r'}",
+                     f"analysis.cache_dir={tmp_path / 'c'}", "run.cases=[silence_nod]"]) == 0
     run = load_run(tmp_path / "r" / "third")
     assert run.cases["silence_nod"].status == "ok" and run.manifest.model["adapter_name"] == "mygen"
 
