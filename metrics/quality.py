@@ -83,6 +83,20 @@ class Flicker(Metric):
                                                         "label": "static-pixel luma change"}})
 
 
+def sharpness_ratio(ctx: MetricContext, name: str, series: str, reference: str, *, missing: str,
+                    flat: str) -> MetricOutput:
+    """Mean over frames of a region's Laplacian variance (feature ``series``) over the same on the
+    reference (feature ``reference``); ``missing``/``flat`` are the reasons when either is undefined."""
+    s = np.asarray(ctx.features[series], dtype=float)
+    ref = float(ctx.features[reference])
+    ok = np.isfinite(s)
+    if not ok.any():
+        raise MetricUnavailable(missing)
+    if not np.isfinite(ref) or ref <= 0:
+        raise MetricUnavailable(flat.format(ref=ref))
+    return MetricOutput(values={name: float(s[ok].mean() / ref)}, details={name: {reference: round(ref, 3)}})
+
+
 class FaceSharpness(Metric):
     requires = ("face_sharpness", "ref_sharpness")
     specs = (MetricSpec(
@@ -97,16 +111,9 @@ class FaceSharpness(Metric):
     ),)
 
     def compute(self, ctx: MetricContext) -> MetricOutput:
-        f = ctx.features
-        s = np.asarray(f["face_sharpness"], dtype=float)
-        ref = float(f["ref_sharpness"])
-        ok = np.isfinite(s)
-        if not ok.any():
-            raise MetricUnavailable("no frame with a face crop")
-        if not np.isfinite(ref) or ref <= 0:
-            raise MetricUnavailable(f"reference sharpness is {ref!r}: the reference face crop is flat")
-        return MetricOutput(values={"quality.face_sharpness_ratio": float(s[ok].mean() / ref)},
-                            details={"quality.face_sharpness_ratio": {"ref_sharpness": round(ref, 3)}})
+        return sharpness_ratio(ctx, "quality.face_sharpness_ratio", "face_sharpness", "ref_sharpness",
+                               missing="no frame with a face crop",
+                               flat="reference sharpness is {ref!r}: the reference face crop is flat")
 
 
 class MouthSharpness(Metric):
@@ -128,16 +135,9 @@ class MouthSharpness(Metric):
     ),)
 
     def compute(self, ctx: MetricContext) -> MetricOutput:
-        f = ctx.features
-        s = np.asarray(f["mouth_sharpness"], dtype=float)
-        ref = float(f["ref_mouth_sharpness"])
-        ok = np.isfinite(s)
-        if not ok.any():
-            raise MetricUnavailable("no frame with a mouth box inside the frame")
-        if not np.isfinite(ref) or ref <= 0:
-            raise MetricUnavailable(f"reference mouth sharpness is {ref!r}: the reference mouth box is flat or cut off")
-        return MetricOutput(values={"quality.mouth_sharpness_ratio": float(s[ok].mean() / ref)},
-                            details={"quality.mouth_sharpness_ratio": {"ref_mouth_sharpness": round(ref, 3)}})
+        return sharpness_ratio(ctx, "quality.mouth_sharpness_ratio", "mouth_sharpness", "ref_mouth_sharpness",
+                               missing="no frame with a mouth box inside the frame",
+                               flat="reference mouth sharpness is {ref!r}: the reference mouth box is flat or cut off")
 
 
 METRICS: list[Metric] = [LandmarkJitter(), Flicker(), FaceSharpness(), MouthSharpness()]
