@@ -149,11 +149,19 @@ def main(argv: list[str] | None = None) -> dict:
     def run_dir() -> Path:
         return results / f"faults-{run_no}"
 
-    def cache() -> Path:
-        return work / f"cache-faults-{run_no}"
+    def cmd() -> list[str]:  # an attempt on the current run folder, with that folder's own cache
+        return evaluate_cmd(a.model, a.suite, results, work / f"cache-faults-{run_no}", run_dir().name)
 
-    proc, t0 = start(evaluate_cmd(a.model, a.suite, results, cache(), f"faults-{run_no}")), time.monotonic()
-    attempts, fresh = attempts + 1, True
+    proc: subprocess.Popen | None = None
+    t0, fresh = 0.0, True
+
+    def launch(new_folder: bool) -> None:
+        """Start an attempt: on a new run folder (fresh: uninterrupted so far) or resuming this one."""
+        nonlocal proc, t0, attempts, fresh
+        proc, t0 = start(cmd()), time.monotonic()
+        attempts, fresh = attempts + 1, new_folder
+
+    launch(True)
     while len(kills) < a.kills:
         target, delay = targets[len(kills)], rng.uniform(0.5, t_run)
         due = time.monotonic() + delay
@@ -161,8 +169,7 @@ def main(argv: list[str] | None = None) -> dict:
             time.sleep(0.05)
         if proc.poll() is not None and not_ok(run_dir()):  # a worker kill left a failed case: resume retries it
             wall += time.monotonic() - t0
-            proc, t0 = start(evaluate_cmd(a.model, a.suite, results, cache(), run_dir().name)), time.monotonic()
-            attempts, fresh = attempts + 1, False
+            launch(False)
             continue
         if proc.poll() is not None:  # the run finished before this kill: check it, start the next run
             wall += time.monotonic() - t0
@@ -171,8 +178,7 @@ def main(argv: list[str] | None = None) -> dict:
             runs.append(check_run(run_dir()))
             print(f"  run {runs[-1]['run']} finished: {runs[-1]}", flush=True)
             run_no += 1
-            proc, t0 = start(evaluate_cmd(a.model, a.suite, results, cache(), f"faults-{run_no}")), time.monotonic()
-            attempts, fresh = attempts + 1, True
+            launch(True)
             continue
         main_p = psutil.Process(proc.pid)
         victim = main_p if target == "main" else None
@@ -188,8 +194,7 @@ def main(argv: list[str] | None = None) -> dict:
             proc.wait()
             wall += time.monotonic() - t0 - GRACE_S  # the grace wait is the benchmark's, not the harness's
             kill["torn_after_kill"] = torn_lines(run_dir() / "cases.jsonl")
-            proc, t0 = start(evaluate_cmd(a.model, a.suite, results, cache(), run_dir().name)), time.monotonic()
-            attempts, fresh = attempts + 1, False
+            launch(False)
         else:
             fresh = False  # the run goes on, its worker restarted: not an uninterrupted run
         kills.append(kill)
@@ -198,7 +203,7 @@ def main(argv: list[str] | None = None) -> dict:
     wall += time.monotonic() - t0
     while not_ok(run_dir()):  # the last run, too, ends with every case ok
         t0 = time.monotonic()
-        subprocess.run(evaluate_cmd(a.model, a.suite, results, cache(), run_dir().name), capture_output=True)
+        subprocess.run(cmd(), capture_output=True)
         wall += time.monotonic() - t0
         attempts += 1
     runs.append(check_run(run_dir()))
